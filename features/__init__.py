@@ -1,0 +1,1 @@
+"""Feature definitions: pure DataFrame -> DataFrame transforms and the feature registry."""

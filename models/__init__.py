@@ -1,0 +1,1 @@
+"""Model factory, evaluation metrics, promotion rules and explanations (pure code, no I/O)."""

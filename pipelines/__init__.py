@@ -1,0 +1,1 @@
+"""shiprisk jobs and CLI: the only package that reads configuration, starts Spark and does I/O."""

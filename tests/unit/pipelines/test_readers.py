@@ -1,0 +1,61 @@
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pyspark.sql import types as T
+
+from pipelines.contract import DECLARATIONS, MANIFESTS
+from pipelines.readers import PARTITION_DATE, SOURCE_FILE, read_dataset, read_raw
+
+HEADER = "consignment_id,manifest_id,transport_mode,port_of_loading,port_of_discharge,destination_country,departure_date,consignor_id,consignee_id,package_count,gross_weight_kg"
+
+
+def _write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def test_mixed_csv_and_parquet_with_different_column_orders(spark, tmp_path):
+    day = tmp_path / "manifests" / "date=2026-09-05"
+    _write(day / "a.csv", HEADER + "\nC1,M1,SEA,HKHKG,USLAX,US,2026-09-06,P1,Q1,3,12.5\n")
+    # Same columns, another order, plus an extra column the contract does not know.
+    cols = HEADER.split(",")
+    reordered = list(reversed(cols)) + ["extra"]
+    values = dict(zip(cols, "C2,M1,AIR,HKHKG,DEFRA,DE,2026-09-06,P2,Q2,1,0.7".split(",")))
+    _write(day / "b.csv", ",".join(reordered) + "\n" + ",".join([values[c] for c in reversed(cols)] + ["x"]) + "\n")
+    table = pa.table({"consignment_id": ["C3"], "manifest_id": ["M2"], "transport_mode": ["POST"],
+                      "port_of_loading": ["MOMFM"], "route_ports": ["SGSIN;AEJEA"], "port_of_discharge": ["NLRTM"],
+                      "destination_country": ["NL"], "departure_date": pa.array([__import__("datetime").date(2026, 9, 7)]),
+                      "consignor_id": ["P3"], "consignee_id": ["Q3"], "package_count": pa.array([2], pa.int32()),
+                      "gross_weight_kg": [4.25]})
+    pq.write_table(table, day / "c.parquet")
+    _write(tmp_path / "manifests" / "date=2026-09-06" / "d.csv", HEADER + "\nC9,M9,SEA,HKHKG,USLAX,US,2026-09-07,P1,Q1,3,1\n")
+
+    df = read_dataset(spark, str(tmp_path), "manifests", ["2026-09-05"])
+    assert df.schema == MANIFESTS.spark_schema()
+    rows = {r.consignment_id: r for r in df.collect()}
+    assert set(rows) == {"C1", "C2", "C3"}
+    assert rows["C2"].transport_mode == "AIR" and rows["C2"].gross_weight_kg == 0.7
+    assert rows["C3"].route_ports == "SGSIN;AEJEA" and rows["C3"].package_count == 2
+    assert rows["C1"].route_ports is None  # optional column absent from the file
+    assert str(rows["C3"].departure_date) == "2026-09-07"
+
+
+def test_raw_keeps_original_text_and_lineage(spark, tmp_path):
+    day = tmp_path / "declarations" / "date=2026-09-05"
+    header = ",".join(DECLARATIONS.column_names)
+    line = 'D1,1,C1,2026-09-05T14:03:00+08:00,HKAIR,E1,,EXPORT,4202,"Bag, ""leather"" =HYPERLINK(""x"")",LUMORA,CN,abc,PCE,,12,HKD'
+    _write(day / "x.csv", header + "\n" + line + "\n")
+    raw = read_raw(spark, str(tmp_path), "declarations")
+    row = raw.collect()[0]
+    assert row.quantity == "abc"  # kept as text for the quarantine record
+    assert row.goods_description == 'Bag, "leather" =HYPERLINK("x")'
+    assert row[PARTITION_DATE] == "2026-09-05" and row[SOURCE_FILE].endswith("x.csv")
+    typed = read_dataset(spark, str(tmp_path), "declarations").collect()[0]
+    assert typed.quantity is None and typed.declared_value == 12.0
+    assert typed.lodged_at is not None
+
+
+def test_missing_dataset_is_empty_with_contract_schema(spark, tmp_path):
+    df = read_dataset(spark, str(tmp_path), "fx_rates")
+    assert df.count() == 0
+    assert [f.name for f in df.schema] == ["currency", "rate_date", "hkd_per_unit"]
+    assert isinstance(df.schema["hkd_per_unit"].dataType, T.DoubleType)
