@@ -214,3 +214,7 @@ def git_commit() -> str:
         return out.stdout.strip() or "unknown"
     except (OSError, subprocess.SubprocessError):
         return "unknown"
+
+
+def load_dict(run_id: str, artifact_file: str) -> dict:
+    return _mlflow().artifacts.load_dict(f"runs:/{run_id}/{artifact_file}")

@@ -1,0 +1,44 @@
+"""Fitting on labelled consignments, with the selection bias of inspections handled on purpose.
+
+Outcomes exist only for inspected consignments, and most were chosen by the old targeting,
+which over-represents what it already looked for. The RANDOM control rows are the only
+uniform sample of the population; we up-weight them (`random_sample_weight`) so that the
+fitted scores lean towards the population's pattern rather than the old policy's. Rows are
+ordered by lodging time so the calibrator is fitted on the most recent share (see
+models.factory.TemporalCalibratedClassifier).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from models.factory import make_model, to_model_frame
+
+
+class TrainingDataError(ValueError):
+    """The window cannot give a model: too few rows or positives."""
+
+
+def check_training_rows(labels: np.ndarray, min_rows: int, min_positives: int, what: str) -> None:
+    n, positives = len(labels), int(np.sum(labels))
+    if n == 0:
+        raise TrainingDataError(f"{what} has no consignment with a known outcome")
+    if n < min_rows:
+        raise TrainingDataError(f"{what} has only {n} labelled consignments (need {min_rows})")
+    if positives < min_positives:
+        raise TrainingDataError(f"{what} has {positives} seizures among {n} outcomes (need {min_positives})")
+
+
+def sample_weights(selection_reason: pd.Series, random_weight: float) -> np.ndarray:
+    return np.where(selection_reason.to_numpy() == "RANDOM", float(random_weight), 1.0)
+
+
+def fit(rows: pd.DataFrame, numeric: list[str], categorical: list[str], params: dict):
+    """Fits the Pipeline on rows with label, selection_reason, lodged_at and consignment_id."""
+    ordered = rows.sort_values(["lodged_at", "consignment_id"], kind="stable").reset_index(drop=True)
+    model = make_model(numeric, categorical, params)
+    X = to_model_frame(ordered, numeric, categorical)
+    y = ordered["label"].to_numpy(dtype=int)
+    weights = sample_weights(ordered["selection_reason"], params.get("random_sample_weight", 1.0))
+    model.fit(X, y, classify__sample_weight=weights)
+    return model

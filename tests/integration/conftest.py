@@ -1,0 +1,42 @@
+"""A small generated input root and a trained workspace, shared by the integration tests."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+START = dt.date(2026, 6, 1)
+DAYS = 36
+PER_DAY = 500
+TRAIN_TO = START + dt.timedelta(days=27)
+LAST_DAY = START + dt.timedelta(days=DAYS - 1)
+
+
+@pytest.fixture(scope="session")
+def input_root(tmp_path_factory):
+    from pipelines.synthetic import generate
+
+    root = tmp_path_factory.mktemp("input")
+    generate(str(root), START, DAYS, PER_DAY, seed=11)
+    return str(root)
+
+
+@pytest.fixture(scope="session")
+def small_conf(tmp_path_factory):
+    """Settings scaled to the small data: a short hold-out, few boosting rounds."""
+    import os
+
+    overrides = {
+        "SHIPRISK__EVALUATION__HOLDOUT_DAYS": "7",
+        "SHIPRISK__EVALUATION__MIN_POSITIVES": "3",
+        "SHIPRISK__MODEL__MAX_ITER": "80",
+        "SHIPRISK__PROMOTION__WINDOW_DAYS": "7",
+    }
+    old = {k: os.environ.get(k) for k in overrides}
+    os.environ.update(overrides)
+    yield overrides
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v

@@ -1,0 +1,137 @@
+"""Train, evaluate, promote, roll back and score through the real CLI, Spark and MLflow store."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pandas as pd
+import pytest
+
+from pipelines.cli import main
+from tests.integration.conftest import LAST_DAY, START, TRAIN_TO
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def trained(spark, input_root, small_conf, tmp_path_factory):
+    workspace = str(tmp_path_factory.mktemp("ws"))
+    assert main(["train", "--input", input_root, "--workspace", workspace,
+                 "--from", START.isoformat(), "--to", TRAIN_TO.isoformat()]) == 0
+    return workspace
+
+
+def _cfg():
+    from pipelines.config import load_config
+
+    return load_config()
+
+
+def test_first_training_registers_a_champion_with_its_record(trained):
+    from pipelines import tracking
+
+    cfg = _cfg()
+    tracking.configure(cfg, trained)
+    name = cfg["mlflow"]["registered_model"]
+    assert tracking.alias_version(name, "champion") == "1"
+    run = tracking.client().get_run(tracking.client().get_model_version(name, "1").run_id)
+    params = run.data.params
+    # Time split: the fit window ends the day before the hold-out starts, no overlap.
+    assert params["train_from"] == START.isoformat()
+    assert dt.date.fromisoformat(params["train_to"]) + dt.timedelta(days=1) == dt.date.fromisoformat(params["holdout_from"])
+    assert params["holdout_to"] == TRAIN_TO.isoformat()
+    assert run.data.tags["git_commit"] and params["feature_registry_version"] and params["input_digest"]
+    assert "inspected_pr_auc" in run.data.metrics
+
+
+def test_nightly_scores_every_valid_consignment_and_writes_lists(trained, input_root):
+    from pipelines.readers import read_dataset
+
+    assert main(["nightly", "--input", input_root, "--workspace", trained, "--date", LAST_DAY.isoformat()]) == 0
+    summary = json.loads((__import__("pathlib").Path(trained) / "runs" / f"date={LAST_DAY}" / "summary.json").read_text())
+    counts = summary["counts"]
+    assert counts["consignments_read"] == counts["consignments_scored"] + counts["consignments_quarantined"]
+    scores = pd.read_parquet(f"{trained}/scores/date={LAST_DAY}")
+    assert len(scores) == counts["consignments_scored"] > 0
+    assert scores["consignment_id"].is_unique
+    assert (scores["model_version"] == "1").all() and scores["run_id"].notna().all()
+    assert scores["rank"].tolist() == sorted(scores["rank"].tolist())
+    assert scores["score_adjusted"].is_monotonic_decreasing
+    lists = list((__import__("pathlib").Path(trained) / "lists" / f"date={LAST_DAY}").glob("*.csv"))
+    assert lists, "no inspection list written"
+    listed = pd.concat([pd.read_csv(p) for p in lists])
+    assert len(listed) == counts["selected"]
+
+
+def test_rerun_gives_byte_identical_lists(trained, input_root):
+    from pathlib import Path
+
+    folder = Path(trained) / "lists" / f"date={LAST_DAY}"
+    if not folder.exists():
+        main(["nightly", "--input", input_root, "--workspace", trained, "--date", LAST_DAY.isoformat()])
+    before = {p.name: p.read_bytes() for p in folder.iterdir() if p.suffix in (".csv", ".html")}
+    assert main(["nightly", "--input", input_root, "--workspace", trained, "--date", LAST_DAY.isoformat()]) == 0
+    after = {p.name: p.read_bytes() for p in folder.iterdir() if p.suffix in (".csv", ".html")}
+    assert before == after
+
+
+def test_reloading_the_champion_gives_identical_scores(trained, spark):
+    from features.registry import model_inputs
+    from models.factory import to_model_frame
+    from pipelines import tracking
+
+    cfg = _cfg()
+    tracking.configure(cfg, trained)
+    numeric, categorical = model_inputs()
+    features = pd.read_parquet(f"{trained}/features/date={LAST_DAY}")
+    frame = to_model_frame(features, numeric, categorical)
+    a, _ = tracking.load_model(cfg["mlflow"]["registered_model"], "champion")
+    b, _ = tracking.load_model(cfg["mlflow"]["registered_model"], "champion")
+    pd.testing.assert_series_equal(pd.Series(a.predict_proba(frame)[:, 1]), pd.Series(b.predict_proba(frame)[:, 1]))
+    stored = pd.read_parquet(f"{trained}/scores/date={LAST_DAY}").set_index("consignment_id")["score"]
+    fresh = pd.Series(a.predict_proba(frame)[:, 1], index=features["consignment_id"])
+    pd.testing.assert_series_equal(stored.sort_index(), fresh.sort_index(), check_names=False)
+
+
+def test_promotion_refuses_a_worse_challenger_then_accepts_and_rollback_restores(trained, input_root, monkeypatch):
+    from pipelines import tracking
+
+    later = TRAIN_TO + dt.timedelta(days=3)
+    assert main(["train", "--input", input_root, "--workspace", trained,
+                 "--from", (START + dt.timedelta(days=3)).isoformat(), "--to", later.isoformat()]) == 0
+    cfg = _cfg()
+    tracking.configure(cfg, trained)
+    name = cfg["mlflow"]["registered_model"]
+    assert tracking.alias_version(name, "challenger") == "2"
+    # A challenger must beat the champion by 2 AUC points more than is possible: refused.
+    monkeypatch.setenv("SHIPRISK__PROMOTION__MARGIN", "-2")
+    assert main(["promote", "--workspace", trained]) == 0
+    assert tracking.alias_version(name, "champion") == "1"
+    assert tracking.alias_version(name, "challenger") == "2"
+    # Within any margin: accepted.
+    monkeypatch.setenv("SHIPRISK__PROMOTION__MARGIN", "2")
+    assert main(["promote", "--workspace", trained]) == 0
+    assert tracking.alias_version(name, "champion") == "2"
+    assert main(["rollback", "--workspace", trained]) == 0
+    assert tracking.alias_version(name, "champion") == "1"
+
+
+def test_evaluate_writes_json_and_html_for_a_version(trained, input_root, capsys):
+    assert main(["evaluate", "--input", input_root, "--workspace", trained, "--from",
+                 (TRAIN_TO + dt.timedelta(days=1)).isoformat(), "--to", LAST_DAY.isoformat(), "--model", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "truth/oracle" in out and "legacy rules" in out
+    from pathlib import Path
+
+    report = next((Path(trained) / "reports").glob("evaluate-v1-*")) / "evaluation.json"
+    data = json.loads(report.read_text())
+    assert data["random"]["n"] <= data["inspected"]["n"]
+    assert "truth" in data and data["truth"]["at_capacity"]["0.01"]["oracle_precision"] is not None
+
+
+def test_clear_errors_for_unknown_version_and_empty_window(trained, input_root, capsys):
+    assert main(["evaluate", "--input", input_root, "--workspace", trained, "--from", START.isoformat(),
+                 "--to", START.isoformat(), "--model", "99"]) == 2
+    assert "no version 99" in capsys.readouterr().err
+    assert main(["train", "--input", input_root, "--workspace", trained, "--from", "2020-01-01", "--to", "2020-01-20"]) == 2
+    assert capsys.readouterr().err.startswith("error: ")
