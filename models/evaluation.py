@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
-from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+from sklearn.metrics import average_precision_score, brier_score_loss, precision_recall_curve, roc_auc_score
 
 
 def at_capacity(labels: np.ndarray, scores: np.ndarray, share: float, values: np.ndarray | None = None) -> dict:
@@ -64,8 +64,16 @@ def labelled_metrics(frame: pd.DataFrame, capacities: list[float], bins: int = 1
         "brier": float(brier_score_loss(labels, scores)) if len(labels) else None,
         "at_capacity": {f"{c:g}": at_capacity(labels, scores, c, values) for c in capacities},
         "reliability": reliability_curve(labels, scores, bins) if len(labels) else [],
+        "pr_curve": pr_curve(labels, scores) if both else [],
     }
     return out
+
+
+def pr_curve(labels: np.ndarray, scores: np.ndarray, points: int = 50) -> list[dict]:
+    """Precision-recall curve thinned to about `points` points for plotting."""
+    precision, recall, _ = precision_recall_curve(labels, scores)
+    keep = np.unique(np.linspace(0, len(precision) - 1, min(points, len(precision))).astype(int))
+    return [{"recall": float(recall[i]), "precision": float(precision[i])} for i in keep]
 
 
 def daily_top_share(scored: DataFrame, score_col: str, share: float, flag: str) -> DataFrame:

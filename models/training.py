@@ -34,11 +34,27 @@ def sample_weights(selection_reason: pd.Series, random_weight: float) -> np.ndar
 
 
 def fit(rows: pd.DataFrame, numeric: list[str], categorical: list[str], params: dict):
-    """Fits the Pipeline on rows with label, selection_reason, lodged_at and consignment_id."""
-    ordered = rows.sort_values(["lodged_at", "consignment_id"], kind="stable").reset_index(drop=True)
+    """Fits the Pipeline on rows with label, selection_reason, lodged_date and consignment_id."""
+    ordered = rows.sort_values(["lodged_date", "consignment_id"], kind="stable").reset_index(drop=True)
     model = make_model(numeric, categorical, params)
     X = to_model_frame(ordered, numeric, categorical)
     y = ordered["label"].to_numpy(dtype=int)
     weights = sample_weights(ordered["selection_reason"], params.get("random_sample_weight", 1.0))
     model.fit(X, y, classify__sample_weight=weights)
     return model
+
+
+def permutation_importances(model, rows: pd.DataFrame, numeric: list[str], categorical: list[str],
+                            seed: int, repeats: int = 3) -> list[dict]:
+    """Drop in PR-AUC when each raw feature column is shuffled, largest first."""
+    from sklearn.inspection import permutation_importance
+
+    labels = rows["label"].to_numpy(dtype=int)
+    if len(np.unique(labels)) < 2:
+        return []
+    result = permutation_importance(model, to_model_frame(rows, numeric, categorical), labels,
+                                    scoring="average_precision", n_repeats=repeats, random_state=seed)
+    names = categorical + numeric
+    order = np.argsort(-result.importances_mean)
+    return [{"feature": names[i], "importance": float(result.importances_mean[i]),
+             "std": float(result.importances_std[i])} for i in order]

@@ -18,6 +18,7 @@ COMMANDS = {
     "models": "list registered versions, aliases and headline metrics",
     "nightly": "validate, build features, score and write inspection lists for one day",
     "demo": "generate a modest dataset, train, run the nightly job and show a list",
+    "bench": "time the stages at a chosen scale and print throughput, ratios and peak memory",
 }
 
 

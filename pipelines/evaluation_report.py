@@ -83,6 +83,22 @@ def plot_pngs(report: dict) -> dict[str, str]:
     ax.set_ylabel("observed seizure rate")
     ax.legend()
     plots["reliability"] = _png(fig, plt)
+    fig, ax = plt.subplots(figsize=(5, 4))
+    for view in ("inspected", "random"):
+        curve = (report.get(view) or {}).get("pr_curve") or []
+        if curve:
+            ax.plot([r["recall"] for r in curve], [r["precision"] for r in curve], label=view)
+    ax.set_xlabel("recall")
+    ax.set_ylabel("precision")
+    ax.legend()
+    plots["precision-recall"] = _png(fig, plt)
+    importances = report.get("permutation_importance") or []
+    if importances:
+        top = importances[:15][::-1]
+        fig, ax = plt.subplots(figsize=(6, 0.3 * len(top) + 1))
+        ax.barh([r["feature"] for r in top], [r["importance"] for r in top])
+        ax.set_xlabel("drop in PR-AUC when shuffled (hold-out, inspected rows)")
+        plots["permutation importance"] = _png(fig, plt)
     return plots
 
 

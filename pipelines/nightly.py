@@ -14,25 +14,11 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from pipelines import tracking
-from pipelines.config import load_config
-from pipelines.errors import UserError
 from pipelines.progress import Progress
 
 SCORE_COLUMNS = ["consignment_id", "customs_office", "lodged_date", "score", "score_adjusted", "rank",
                  "rank_in_office", "lane", "selected", "selection_basis", "selection_reason",
                  "model_version", "run_id", "run_date"]
-
-
-def load_policy() -> tuple[list, dict, dict]:
-    """Profiles, selection policy and reason templates, checked before any data is read."""
-    from models.profiles import parse_profiles, profile_columns
-    from models.selection import check_policy
-
-    columns = profile_columns()
-    profiles = parse_profiles(load_config("profiles").get("profiles"), columns)
-    policy = check_policy(load_config("selection"), columns)
-    templates = load_config("reasons")
-    return profiles, policy, templates
 
 
 def _details(validated) -> DataFrame:
@@ -53,12 +39,13 @@ def _rank(selected: DataFrame) -> DataFrame:
 def nightly(spark, cfg: dict, input_root: str, workspace: str, run_date: dt.date, progress: Progress) -> dict:
     from features.registry import model_inputs
     from pipelines.feature_job import build_features
+    from pipelines.lists import load_targeting
     from pipelines.publish import date_lock
     from pipelines.validation import validate_inputs
 
     day = run_date.isoformat()
     with progress.stage("check profiles and selection policy"):
-        profiles, policy, templates = load_policy()
+        profiles, policy, templates = load_targeting()
     name = cfg["mlflow"]["registered_model"]
     tracking.configure(cfg, workspace)
     with progress.stage("load champion model"):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 from pyspark.sql import SparkSession
 
@@ -13,6 +14,9 @@ def get_spark(cfg: dict) -> SparkSession:
         return active
     spark_cfg = cfg.get("spark", {})
     master = spark_cfg.get("master", "local[2]")
+    # Python workers run the interpreter that runs the driver (the project's venv), unless the
+    # deployment says otherwise: they must import pyarrow, scikit-learn and this package.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     if master.startswith("local"):
         # Loopback only: a laptop or CI box must not open ports on its network.
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")

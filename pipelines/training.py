@@ -14,7 +14,7 @@ from pipelines.progress import Progress
 from pipelines.windows import days_between, load_window, with_labels
 
 # Columns brought to the driver to fit: the labelled rows (inspected consignments only).
-_ROW_COLUMNS = ["consignment_id", "lodged_at", "lodged_date", "label", "selection_reason", "seized_value_hkd"]
+_ROW_COLUMNS = ["consignment_id", "lodged_date", "label", "selection_reason", "seized_value_hkd"]
 
 
 def input_digest(summary: dict) -> str:
@@ -33,7 +33,7 @@ def split_days(days: list[str], holdout_days: int) -> tuple[list[str], list[str]
 
 def train(spark, cfg: dict, input_root: str, workspace: str, first: dt.date, last: dt.date, progress: Progress) -> dict:
     from features.registry import model_inputs, registry_version
-    from models.training import TrainingDataError, check_training_rows, fit
+    from models.training import TrainingDataError, check_training_rows, fit, permutation_importances
 
     eval_cfg, model_cfg = cfg["evaluation"], cfg["model"]
     days = days_between(first, last)
@@ -63,6 +63,10 @@ def train(spark, cfg: dict, input_root: str, workspace: str, first: dt.date, las
         report = evaluate_window(model, holdout_features, window.outcomes, window.truth, numeric, categorical, eval_cfg,
                                  drift_reference=True)
         drift_reference = report.pop("drift_reference")
+    with progress.stage("permutation importance on the hold-out"):
+        hold_rows = with_labels(holdout_features, window.outcomes).select(*_ROW_COLUMNS, *categorical, *numeric).toPandas()
+        report["permutation_importance"] = permutation_importances(model, hold_rows, numeric, categorical,
+                                                                   int(model_cfg.get("seed", 0)))
         flat = headline(report, float(eval_cfg["headline_capacity"]))
 
     name = cfg["mlflow"]["registered_model"]
@@ -97,7 +101,29 @@ def train(spark, cfg: dict, input_root: str, workspace: str, first: dt.date, las
         else:
             tracking.set_alias(name, alias, version)
         run_id = run.info.run_id
+        card = _model_card(name, version, run, rows, report)
+        card_path = out_dir / "model_card.md"
+        card_path.write_text(card, encoding="utf-8")
+        tracking.log_artifact(str(card_path))
+        (Path(workspace) / "model_card.md").write_text(card, encoding="utf-8")
     features.unpersist()
     return {"version": version, "alias": alias, "run_id": run_id, "headline": flat, "report_json": json_path,
             "report_html": html_path, "train_rows": len(rows), "fit_days": [fit_days[0], fit_days[-1]],
             "holdout_days": [holdout[0], holdout[-1]]}
+
+
+def _model_card(name, version, run, rows, report) -> str:
+    from features.registry import all_features
+    from models.model_card import render_model_card
+
+    params = tracking.client().get_run(run.info.run_id).data.params
+    info = {
+        "name": name, "version": version, "run_id": run.info.run_id, "git_commit": tracking.git_commit(),
+        "train_from": params["train_from"], "train_to": params["train_to"],
+        "holdout_from": params["holdout_from"], "holdout_to": params["holdout_to"],
+        "n_train_rows": len(rows), "n_train_positives": int(rows["label"].sum()),
+        "n_random_rows": int((rows["selection_reason"] == "RANDOM").sum()),
+        "random_sample_weight": params.get("model.random_sample_weight"),
+        "feature_registry_version": params["feature_registry_version"], "input_digest": params["input_digest"],
+    }
+    return render_model_card(info, report, all_features())

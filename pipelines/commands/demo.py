@@ -23,7 +23,8 @@ def run(args) -> int:
     input_root = workspace / "input"
     start = dt.date.fromisoformat(str(demo["start"]))
     last_day = start + dt.timedelta(days=int(demo["days"]) - 1)
-    train_to = start + dt.timedelta(days=int(demo["train_days"]) - 1)
+    # Train on every day before the last, so the feature history the night needs is in place.
+    train_to = last_day - dt.timedelta(days=1)
     progress = Progress("demo")
     with progress.stage(f"generate {demo['days']} days x {demo['per_day']} consignments into {input_root}"):
         generate(str(input_root), start, int(demo["days"]), int(demo["per_day"]), int(demo["seed"]), progress=progress)
