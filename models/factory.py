@@ -112,7 +112,7 @@ def make_model(numeric: list[str], categorical: list[str], params: dict) -> Pipe
     calibrated = TemporalCalibratedClassifier(
         estimator=classifier,
         calibration_share=params.get("calibration_share", 0.2),
-        method=params.get("calibration_method", "isotonic"),
+        method=params.get("calibration_method", "sigmoid"),
     )
     return Pipeline([("prepare", prepare), ("classify", calibrated)])
 

@@ -21,11 +21,14 @@ SCORE_COLUMNS = ["consignment_id", "customs_office", "lodged_date", "score", "sc
                  "model_version", "run_id", "run_date"]
 
 
-def _details(validated) -> DataFrame:
+def _details(validated, cfg: dict) -> DataFrame:
+    """Shipment details for the lists, built the same way as the features' consignments."""
     from features.consignments import build_consignments
+    from pipelines.feature_job import feature_conf
 
     v = validated.valid
-    return build_consignments(v["manifests"], v["declarations"], v.get("fx_rates"))
+    fallback = feature_conf(cfg)["features"]["fx_fallback_hkd_per_unit"]
+    return build_consignments(v["manifests"], v["declarations"], v.get("fx_rates"), fallback)
 
 
 def _rank(selected: DataFrame) -> DataFrame:
@@ -70,7 +73,7 @@ def _score_select_publish(spark, cfg, workspace, day, validated, features, model
     from pipelines.publish import publish_dir
     from pipelines.scoring import explain_consignments, score_consignments
 
-    details = _details(validated)
+    details = _details(validated, cfg)
     detail_cols = [c for c in details.columns if c not in features.columns or c == "consignment_id"]
     table = features.join(details.select(*detail_cols), on="consignment_id", how="left")
     with tracking.run(cfg["mlflow"]["experiment_nightly"], workspace, f"nightly {day}",
@@ -115,11 +118,11 @@ def _publish(workspace, day, selected, listed, publish_dir, write_inspection_lis
     scores_target = Path(workspace) / "scores" / f"date={day}"
     lists_target = Path(workspace) / "lists" / f"date={day}"
     with publish_dir(str(scores_target)) as tmp:
-        selected.select(*SCORE_COLUMNS).orderBy("rank").coalesce(1).write.mode("overwrite").parquet(tmp)
+        selected.select(*SCORE_COLUMNS).orderBy("rank").coalesce(1).write.mode("overwrite").parquet(str(tmp))
     # The listed rows are bounded by the offices' capacities: small enough for the driver.
     listed_pdf = listed.orderBy("customs_office", "rank_in_office").toPandas()
     with publish_dir(str(lists_target)) as tmp:
-        files = write_inspection_lists(listed_pdf, tmp, day)
+        files = write_inspection_lists(listed_pdf, str(tmp), day)
     return {"scores": str(scores_target), "lists": str(lists_target), "list_files": len(files)}
 
 
@@ -163,8 +166,7 @@ def _summary(day, validated, counts, drift, version, run_id, outputs, progress, 
 
 
 def _write_summary(workspace: str, day: str, summary: dict) -> None:
-    target = Path(workspace) / "runs" / f"date={day}"
-    target.mkdir(parents=True, exist_ok=True)
-    tmp = target / "summary.json.tmp"
-    tmp.write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
-    tmp.replace(target / "summary.json")
+    from pipelines.publish import write_text_atomic
+
+    write_text_atomic(Path(workspace) / "runs" / f"date={day}" / "summary.json",
+                      json.dumps(summary, indent=2, default=str))

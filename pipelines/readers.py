@@ -57,6 +57,25 @@ def path_exists(spark: SparkSession, uri: str) -> bool:
     return bool(fs.exists(path))
 
 
+def delete_path(spark: SparkSession, uri: str) -> None:
+    fs, path = _jvm_fs(spark, uri)
+    if fs.exists(path):
+        fs.delete(path, True)
+
+
+def replace_path(spark: SparkSession, source: str, target: str) -> bool:
+    """Move source to target, removing whatever target held; False if source is absent."""
+    delete_path(spark, target)
+    fs, src = _jvm_fs(spark, source)
+    if not fs.exists(src):
+        return False
+    _, dst = _jvm_fs(spark, target)
+    fs.mkdirs(dst.getParent())
+    if not fs.rename(src, dst):
+        raise OSError(f"could not move {source} to {target}")
+    return True
+
+
 def list_source_files(spark: SparkSession, root: str, dataset: Dataset, dates: list[str] | None = None) -> list[SourceFile]:
     """Data files of a dataset under an input root; for partitioned data, only the given days."""
     root = root.rstrip("/")
@@ -74,44 +93,96 @@ def list_source_files(spark: SparkSession, root: str, dataset: Dataset, dates: l
     return files
 
 
-def read_csv_header(spark: SparkSession, uri: str) -> list[str]:
-    """The header row of a CSV file, read through Hadoop FS so any Spark URI works."""
+def read_first_line(spark: SparkSession, uri: str) -> str | None:
+    """The first physical line of a file, read through Hadoop FS so any Spark URI works."""
     jvm = spark.sparkContext._jvm
-    fs, path = _jvm_fs(spark, uri)
-    stream = fs.open(path)
     try:
-        reader = jvm.java.io.BufferedReader(jvm.java.io.InputStreamReader(stream, "UTF-8"))
-        line = reader.readLine()
-    finally:
-        stream.close()
+        fs, path = _jvm_fs(spark, uri)
+        stream = fs.open(path)
+        try:
+            reader = jvm.java.io.BufferedReader(jvm.java.io.InputStreamReader(stream, "UTF-8"))
+            return reader.readLine()
+        finally:
+            stream.close()
+    except Exception as exc:  # py4j wraps every Java IO failure; the user needs the file name
+        raise InputError(f"cannot read {uri}: {str(exc).splitlines()[0]}; check the file exists and is readable") from exc
+
+
+def parse_header(line: str | None) -> list[str]:
     if line is None:
         return []
     return [h.strip().strip('"').lstrip("\ufeff").strip() for h in line.split(",")]
 
 
-def _read_csv_group(spark: SparkSession, paths: list[str], header: list[str]) -> DataFrame:
-    # An explicit all-string schema in the file's own column order: Spark applies the
-    # first file's header to every file, so files are grouped by identical header.
-    schema = T.StructType(
-        [T.StructField(name, T.StringType(), True) for name in header]
-        + [T.StructField(CORRUPT_RECORD, T.StringType(), True)]
-    )
-    return (
-        spark.read.option("header", True)
-        .option("mode", "PERMISSIVE")
-        .option("columnNameOfCorruptRecord", CORRUPT_RECORD)
-        .option("escape", '"')
-        .option("encoding", "UTF-8")
-        .schema(schema)
-        .csv(paths)
-        .withColumn(SOURCE_FILE, F.col("_metadata.file_path"))
+def read_csv_header(spark: SparkSession, uri: str) -> list[str]:
+    """The header row of a CSV file, read through Hadoop FS so any Spark URI works."""
+    return parse_header(read_first_line(spark, uri))
+
+
+def file_columns(spark: SparkSession, source: SourceFile) -> list[str]:
+    """Column names a file holds (lower case), for the required-column check."""
+    if source.fmt == "csv":
+        return [c.lower() for c in read_csv_header(spark, source.path)]
+    try:
+        return [c.lower() for c in spark.read.parquet(source.path).columns]
+    except Exception as exc:  # an AnalysisException naming the file is the useful part
+        raise InputError(f"cannot read {source.path} as Parquet: {str(exc).splitlines()[0]}") from exc
+
+
+def _ddl(names: list[str]) -> str:
+    return ", ".join("`" + n.replace("`", "``") + "` STRING" for n in names)
+
+
+def _read_csv_group(spark: SparkSession, paths: list[str], header_line: str) -> DataFrame:
+    """Files sharing one header line, one record per physical line, nothing swallowed.
+
+    Spark's CSV reader in multiLine mode lets an unclosed quote swallow the lines after
+    it, so each physical line is parsed on its own (from_csv over the text). A line that
+    does not parse into exactly the header's fields, or holds an odd number of quote
+    characters (RFC 4180 quotes always pair), keeps its full text in _corrupt_record.
+    The price: a quoted field spanning lines is quarantined as malformed, never merged.
+    """
+    header = parse_header(header_line)
+    options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_RECORD, "escape": '"'}
+    parsed = F.from_csv(F.col("value"), _ddl(header + [CORRUPT_RECORD]), options)
+    lines = spark.read.text(paths).select(F.col("value"), F.col("_metadata.file_path").alias(SOURCE_FILE))
+    is_blank = F.trim(F.col("value")) == ""
+    # Hadoop FS and Spark's text source disagree on a UTF-8 byte-order mark: ignore it.
+    is_header = F.regexp_replace(F.col("value"), "^\ufeff", "") == F.lit(header_line.lstrip("\ufeff"))
+    odd_quotes = (F.length(F.col("value")) - F.length(F.regexp_replace(F.col("value"), '"', ""))) % 2 == 1
+    records = lines.where(~is_blank & ~is_header).select(F.col("value"), parsed.alias("r"), F.col(SOURCE_FILE))
+    malformed = F.col(f"r.{CORRUPT_RECORD}").isNotNull() | odd_quotes
+    return records.select(
+        *[F.col("r").getField(name).alias(name) for name in header],
+        F.when(malformed, F.col("value")).alias(CORRUPT_RECORD),
+        F.col(SOURCE_FILE),
     )
 
 
-def _read_parquet_group(spark: SparkSession, paths: list[str]) -> DataFrame:
-    df = spark.read.parquet(*paths)
+def timestamp_text(col, zone: str):
+    """A timestamp as ISO 8601 text with the offset of `zone` (2026-09-05T14:03:00+08:00),
+    as a CSV feed would carry it: its first ten characters are the local day. Assumes the
+    UTC session time zone that pipelines.spark sets (date_format renders in it)."""
+    local = F.from_utc_timestamp(col, zone)
+    minutes = ((F.unix_timestamp(local) - F.unix_timestamp(col)) / 60).cast("int")
+    sign = F.when(minutes < 0, F.lit("-")).otherwise(F.lit("+"))
+    hours = F.lpad((F.abs(minutes) / 60).cast("int").cast("string"), 2, "0")
+    mins = F.lpad((F.abs(minutes) % 60).cast("string"), 2, "0")
+    return F.concat(F.date_format(local, "yyyy-MM-dd'T'HH:mm:ss"), sign, hours, F.lit(":"), mins)
+
+
+def _read_parquet_group(spark: SparkSession, paths: list[str], zone: str) -> DataFrame:
+    # mergeSchema: a file may lack an optional column that another file of the day has.
+    df = spark.read.option("mergeSchema", True).parquet(*paths)
+
+    def as_text(field: T.StructField):
+        col = F.col(f"`{field.name}`")
+        if isinstance(field.dataType, T.TimestampType):
+            return timestamp_text(col, zone).alias(field.name)
+        return col.cast("string").alias(field.name)
+
     return df.select(
-        *[F.col(f"`{c}`").cast("string").alias(c) for c in df.columns],
+        *[as_text(f) for f in df.schema.fields],
         F.lit(None).cast("string").alias(CORRUPT_RECORD),
         F.col("_metadata.file_path").alias(SOURCE_FILE),
     )
@@ -140,21 +211,25 @@ def empty_raw(spark: SparkSession, dataset: Dataset) -> DataFrame:
     return spark.createDataFrame([], schema)
 
 
-def read_raw(spark: SparkSession, root: str, name: str, dates: list[str] | None = None) -> DataFrame:
-    """All contract columns as strings, plus the source file, partition day and any unparsed CSV line."""
+def read_raw(spark: SparkSession, root: str, name: str, dates: list[str] | None = None, timezone: str = "UTC") -> DataFrame:
+    """All contract columns as strings, plus the source file, partition day and any unparsed CSV line.
+
+    Parquet timestamps become ISO 8601 text with the offset of `timezone` (the feed's local
+    zone, so that the text's date is the local lodging day, as in a CSV file)."""
     dataset = DATASETS[name]
     files = list_source_files(spark, root, dataset, dates)
     if not files:
         return empty_raw(spark, dataset)
+    # Spark applies one header to all files of a read, so files are grouped by header line.
     groups: dict[tuple, list[str]] = defaultdict(list)
     for f in files:
-        key = ("csv", tuple(read_csv_header(spark, f.path))) if f.fmt == "csv" else ("parquet", ())
+        key = ("csv", read_first_line(spark, f.path) or "") if f.fmt == "csv" else ("parquet", "")
         groups[key].append(f.path)
     parts = []
-    for (fmt, header), paths in sorted(groups.items()):
-        if fmt == "csv" and not header:
+    for (fmt, header_line), paths in sorted(groups.items()):
+        if fmt == "csv" and not header_line.strip():
             raise InputError(f"{name}: {paths[0]} has no header row; every CSV file needs one (see DATA_CONTRACT.md)")
-        frame = _read_csv_group(spark, paths, list(header)) if fmt == "csv" else _read_parquet_group(spark, paths)
+        frame = _read_csv_group(spark, paths, header_line) if fmt == "csv" else _read_parquet_group(spark, paths, timezone)
         parts.append(_conform(frame, dataset))
     result = parts[0]
     for part in parts[1:]:

@@ -59,3 +59,37 @@ def test_missing_dataset_is_empty_with_contract_schema(spark, tmp_path):
     assert df.count() == 0
     assert [f.name for f in df.schema] == ["currency", "rate_date", "hkd_per_unit"]
     assert isinstance(df.schema["hkd_per_unit"].dataType, T.DoubleType)
+
+
+def test_bom_crlf_and_broken_lines_one_record_per_physical_line(spark, tmp_path):
+    from pipelines.readers import CORRUPT_RECORD
+
+    day = tmp_path / "manifests" / "date=2026-09-05"
+    day.mkdir(parents=True)
+    lines = ["\ufeff" + HEADER, "C1,M1,SEA,HKHKG,USLAX,US,2026-09-06,P1,Q1,3,12.5",
+             'C2,M1,SEA,"HKHKG,USLAX,US,2026-09-06,P1,Q1,3,12.5',  # unclosed quote
+             "C3,M1,SEA,HKHKG,USLAX,US,2026-09-06,P1,Q1,3,12.5", "", "C4,M1,SEA,HKHKG", "   ",
+             'C5,M1,SEA,HKHKG,USLAX,US,2026-09-06,P1,Q1,3,"12.5']  # last field never closed
+    (day / "m.csv").write_bytes("\r\n".join(lines).encode("utf-8") + b"\r\n")
+    rows = {r.consignment_id: r for r in read_raw(spark, str(tmp_path), "manifests").collect()}
+    assert set(rows) == {"C1", "C2", "C3", "C4", "C5"}  # header and blank lines are not records
+    assert rows["C1"][CORRUPT_RECORD] is None and rows["C3"][CORRUPT_RECORD] is None
+    assert rows["C3"].gross_weight_kg == "12.5"
+    assert rows["C2"][CORRUPT_RECORD].startswith('C2,M1,SEA,"HKHKG')
+    assert rows["C4"][CORRUPT_RECORD] == "C4,M1,SEA,HKHKG"
+    assert rows["C5"][CORRUPT_RECORD].endswith(',"12.5')
+
+
+def test_parquet_timestamps_become_iso_text_in_the_feed_zone(spark, tmp_path):
+    import datetime as dt
+
+    day = tmp_path / "declarations" / "date=2026-09-05"
+    day.mkdir(parents=True)
+    instant = dt.datetime(2026, 9, 4, 17, 0, 5, tzinfo=dt.timezone.utc)  # 01:00:05 on the 5th in Hong Kong
+    pq.write_table(pa.table({"declaration_id": ["D1"], "lodged_at": pa.array([instant], pa.timestamp("us", tz="UTC"))}),
+                   day / "x.parquet")
+    local = read_raw(spark, str(tmp_path), "declarations", timezone="Asia/Hong_Kong").collect()[0]
+    assert local.lodged_at == "2026-09-05T01:00:05+08:00"
+    assert read_raw(spark, str(tmp_path), "declarations").collect()[0].lodged_at == "2026-09-04T17:00:05+00:00"
+    typed = read_dataset(spark, str(tmp_path), "declarations").collect()[0]
+    assert typed.lodged_at.replace(tzinfo=dt.timezone.utc) == instant  # session time zone is UTC
