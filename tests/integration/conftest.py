@@ -40,3 +40,15 @@ def small_conf(tmp_path_factory):
             os.environ.pop(k, None)
         else:
             os.environ[k] = v
+
+
+@pytest.fixture(scope="session")
+def trained(spark, input_root, small_conf, tmp_path_factory):
+    """A workspace where `train` then `nightly` for LAST_DAY ran in local mode."""
+    from pipelines.cli import main
+
+    workspace = str(tmp_path_factory.mktemp("ws"))
+    assert main(["train", "--input", input_root, "--workspace", workspace,
+                 "--from", START.isoformat(), "--to", TRAIN_TO.isoformat()]) == 0
+    assert main(["nightly", "--input", input_root, "--workspace", workspace, "--date", LAST_DAY.isoformat()]) == 0
+    return workspace

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -11,14 +12,6 @@ from pipelines.cli import main
 from tests.integration.conftest import LAST_DAY, START, TRAIN_TO
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def trained(spark, input_root, small_conf, tmp_path_factory):
-    workspace = str(tmp_path_factory.mktemp("ws"))
-    assert main(["train", "--input", input_root, "--workspace", workspace,
-                 "--from", START.isoformat(), "--to", TRAIN_TO.isoformat()]) == 0
-    return workspace
 
 
 def _cfg():
@@ -44,11 +37,8 @@ def test_first_training_registers_a_champion_with_its_record(trained):
     assert "inspected_pr_auc" in run.data.metrics
 
 
-def test_nightly_scores_every_valid_consignment_and_writes_lists(trained, input_root):
-    from pipelines.readers import read_dataset
-
-    assert main(["nightly", "--input", input_root, "--workspace", trained, "--date", LAST_DAY.isoformat()]) == 0
-    summary = json.loads((__import__("pathlib").Path(trained) / "runs" / f"date={LAST_DAY}" / "summary.json").read_text())
+def test_nightly_scores_every_valid_consignment_and_writes_lists(trained):
+    summary = json.loads((Path(trained) / "runs" / f"date={LAST_DAY}" / "summary.json").read_text())
     counts = summary["counts"]
     assert counts["consignments_read"] == counts["consignments_scored"] + counts["consignments_quarantined"]
     scores = pd.read_parquet(f"{trained}/scores/date={LAST_DAY}")
@@ -57,18 +47,14 @@ def test_nightly_scores_every_valid_consignment_and_writes_lists(trained, input_
     assert (scores["model_version"] == "1").all() and scores["run_id"].notna().all()
     assert scores["rank"].tolist() == sorted(scores["rank"].tolist())
     assert scores["score_adjusted"].is_monotonic_decreasing
-    lists = list((__import__("pathlib").Path(trained) / "lists" / f"date={LAST_DAY}").glob("*.csv"))
+    lists = list((Path(trained) / "lists" / f"date={LAST_DAY}").glob("*.csv"))
     assert lists, "no inspection list written"
     listed = pd.concat([pd.read_csv(p) for p in lists])
     assert len(listed) == counts["selected"]
 
 
 def test_rerun_gives_byte_identical_lists(trained, input_root):
-    from pathlib import Path
-
     folder = Path(trained) / "lists" / f"date={LAST_DAY}"
-    if not folder.exists():
-        main(["nightly", "--input", input_root, "--workspace", trained, "--date", LAST_DAY.isoformat()])
     before = {p.name: p.read_bytes() for p in folder.iterdir() if p.suffix in (".csv", ".html")}
     assert main(["nightly", "--input", input_root, "--workspace", trained, "--date", LAST_DAY.isoformat()]) == 0
     after = {p.name: p.read_bytes() for p in folder.iterdir() if p.suffix in (".csv", ".html")}
@@ -121,8 +107,6 @@ def test_evaluate_writes_json_and_html_for_a_version(trained, input_root, capsys
                  (TRAIN_TO + dt.timedelta(days=1)).isoformat(), "--to", LAST_DAY.isoformat(), "--model", "1"]) == 0
     out = capsys.readouterr().out
     assert "truth/oracle" in out and "legacy rules" in out
-    from pathlib import Path
-
     report = next((Path(trained) / "reports").glob("evaluate-v1-*")) / "evaluation.json"
     data = json.loads(report.read_text())
     assert data["random"]["n"] <= data["inspected"]["n"]
