@@ -24,6 +24,8 @@ import pandas as pd
 from pipelines.errors import UserError
 
 # Listed columns, in order, with the header shown in XLSX and HTML; absent ones are skipped.
+# No run id: it changes with every run, and a re-run must give byte-identical lists
+# (the run id is in the scores and the run record).
 COLUMNS = {
     "rank_in_office": "Rank", "lane": "Lane", "score": "Model score", "score_adjusted": "Score after profiles",
     "selection_basis": "Selected by", "selection_reason": "Selection reason", "profile_hits": "Profiles",
@@ -34,7 +36,7 @@ COLUMNS = {
     "port_of_loading": "Loading port", "route_ports": "Transit ports", "port_of_discharge": "Discharge port",
     "destination_country": "Destination", "main_hs_code": "Main HS code", "main_goods_description": "Goods description",
     "brands": "Declared brands", "matched_brand": "Recorded brand", "package_count": "Packages",
-    "gross_weight_kg": "Gross kg", "total_value_hkd": "Value HK$", "model_version": "Model version", "run_id": "Run id",
+    "gross_weight_kg": "Gross kg", "total_value_hkd": "Value HK$", "model_version": "Model version",
 }
 NUMERIC_COLUMNS = ("rank_in_office", "score", "score_adjusted", "package_count", "gross_weight_kg", "total_value_hkd")
 NUMBER_DECIMALS = {"score": 4, "score_adjusted": 4, "gross_weight_kg": 2, "total_value_hkd": 2}
