@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from features.brands import match_brands
@@ -74,32 +74,43 @@ def _hs6_unit_values(consignments: DataFrame) -> DataFrame:
     )
 
 
-def build_hs6_daily(consignments: DataFrame) -> DataFrame:
-    """Daily aggregate: date, hs6, n_consignments, log_unit_value_sketch (KLL, mergeable)."""
+def build_hs6_daily(consignments: DataFrame, bucket_width: float) -> DataFrame:
+    """Daily aggregate: date, hs6, log_value_bucket, n_consignments.
+
+    A histogram of ln unit value in fixed buckets, not a quantile sketch: sketches merge
+    differently with the order of their inputs, so the same data on another cluster layout
+    gave other quantiles; integer counts in fixed buckets add up the same everywhere.
+    """
     uv = _hs6_unit_values(consignments).where(F.col("log_unit_value").isNotNull())
-    return uv.groupBy(F.col("lodged_date").alias("date"), "hs6").agg(
+    bucket = F.floor(F.col("log_unit_value") / F.lit(float(bucket_width))).cast("int")
+    return uv.groupBy(F.col("lodged_date").alias("date"), "hs6", bucket.alias("log_value_bucket")).agg(
         F.count(F.lit(1)).cast("long").alias("n_consignments"),
-        F.kll_sketch_agg_double("log_unit_value").alias("log_unit_value_sketch"),
     )
 
 
-def _hs6_history(targets: DataFrame, hs6_daily: DataFrame, days: int) -> DataFrame:
+def _hs6_history(targets: DataFrame, hs6_daily: DataFrame, days: int, bucket_width: float) -> DataFrame:
     """(lodged_date, hs6) -> n, q25, q50, q75 of ln unit value over the look-back; unique on the key."""
     wanted = targets.select("lodged_date", "hs6").distinct()
-    hist = hs6_daily.select(F.col("date"), F.col("hs6").alias("h_hs6"), "n_consignments", "log_unit_value_sketch")
+    hist = hs6_daily.select(F.col("date"), F.col("hs6").alias("h_hs6"), "log_value_bucket", "n_consignments")
     cond = (F.col("hs6") == F.col("h_hs6")) & in_lookback(F.col("date"), F.col("lodged_date"), days)
-    # Inner: a merged sketch exists only where there is history (an empty one has no quantiles).
-    merged = wanted.join(hist, on=cond, how="inner").groupBy("lodged_date", "hs6").agg(
-        F.sum("n_consignments").alias("n"), F.kll_merge_agg_double("log_unit_value_sketch").alias("sketch")
-    )
-    quantiles = F.kll_sketch_get_quantile_double("sketch", F.array(F.lit(0.25), F.lit(0.5), F.lit(0.75)))
-    return merged.select("lodged_date", "hs6", "n", quantiles.alias("q"))
+    buckets = wanted.join(hist, on=cond, how="inner").groupBy("lodged_date", "hs6", "log_value_bucket").agg(
+        F.sum("n_consignments").alias("n_bucket"))
+    key = Window.partitionBy("lodged_date", "hs6")
+    cumulative = F.sum("n_bucket").over(key.orderBy("log_value_bucket").rowsBetween(Window.unboundedPreceding, 0))
+    ranked = buckets.select("*", cumulative.alias("cum"), F.sum("n_bucket").over(key).alias("n"))
+
+    def quantile(q: float):
+        first = F.min(F.when(F.col("cum") >= F.lit(q) * F.col("n"), F.col("log_value_bucket")))
+        return (first + F.lit(0.5)) * F.lit(float(bucket_width))
+
+    return ranked.groupBy("lodged_date", "hs6").agg(
+        F.first("n").alias("n"), F.array(quantile(0.25), quantile(0.5), quantile(0.75)).alias("q"))
 
 
 def build_unit_value_history_features(consignments: DataFrame, hs6_daily: DataFrame, params: Mapping) -> DataFrame:
     """consignment_id, hs6_count_90d, unit_value_robust_z_90d (days strictly before lodging only)."""
     t = _hs6_unit_values(consignments)
-    hist = _hs6_history(t, hs6_daily, int(params["unit_value_lookback_days"]))
+    hist = _hs6_history(t, hs6_daily, int(params["unit_value_lookback_days"]), float(params["unit_value_bucket_width"]))
     joined = t.join(hist, on=["lodged_date", "hs6"], how="left")
     spread = (F.col("q")[2] - F.col("q")[0]) / IQR_TO_SIGMA
     enough = (F.col("n") >= int(params["unit_value_min_history"])) & (spread > 0)

@@ -72,7 +72,9 @@ def aggregate_items(items: DataFrame) -> DataFrame:
         F.min_by(F.col("exporter_id"), first_item).alias("exporter_id"),
         F.min_by(F.col("declarant_id"), first_item).alias("declarant_id"),
         F.count(F.lit(1)).alias("n_items"),
-        F.sum("value_hkd").alias("total_value_hkd"),
+        # Cents: a sum of doubles depends on the order Spark adds them in; rounding makes
+        # the total (and every feature from it) the same on any partitioning.
+        F.round(F.sum("value_hkd"), 2).alias("total_value_hkd"),
         F.array_sort(F.collect_set("hs_code")).alias("hs_codes"),
         F.array_sort(F.collect_set(brand)).alias("brands"),
         main.alias("main"),

@@ -1,6 +1,6 @@
 """The feature table: one row per consignment with every registered feature.
 
-    build_daily_aggregates(consignments, reference) -> {name: daily aggregate frame}
+    build_daily_aggregates(consignments, reference, params) -> {name: daily aggregate frame}
     build_feature_table(consignments, inputs, reference, history, params, party_params=None)
 
 `consignments` is the frame of features.consignments.build_consignments for the target
@@ -55,11 +55,12 @@ def _route_keys(consignments: DataFrame, reference: Mapping[str, DataFrame]) -> 
     return basics, destination, keys
 
 
-def build_daily_aggregates(consignments: DataFrame, reference: Mapping[str, DataFrame]) -> dict[str, DataFrame]:
+def build_daily_aggregates(consignments: DataFrame, reference: Mapping[str, DataFrame],
+                           params: Mapping) -> dict[str, DataFrame]:
     """The route and unit-value daily aggregates of the given consignments (every day they cover)."""
     _, _, keys = _route_keys(consignments, reference)
     aggregates = build_route_daily(keys)
-    aggregates["hs6_daily"] = build_hs6_daily(consignments)
+    aggregates["hs6_daily"] = build_hs6_daily(consignments, float(params["unit_value_bucket_width"]))
     return aggregates
 
 

@@ -5,7 +5,7 @@ re-run or a back-fill over days already built is idempotent):
 
     <workspace>/aggregates/route_daily/date=D/        consignments per exact route
     <workspace>/aggregates/hub_region_daily/date=D/   consignments per (last hub, destination region)
-    <workspace>/aggregates/hs6_daily/date=D/          unit-value KLL sketch per main HS6
+    <workspace>/aggregates/hs6_daily/date=D/          ln unit-value histogram per main HS6
     <workspace>/aggregates/party_daily/date=D/        see pipelines/history_store.py
     <workspace>/features/date=D/                      the feature table of consignments lodged on D
 
@@ -33,7 +33,7 @@ REFERENCE_SCHEMAS = {
 AGGREGATE_SCHEMAS = {
     "route_daily": "date date, route_key string, n_consignments long",
     "hub_region_daily": "date date, route_hub string, dest_region string, n_consignments long",
-    "hs6_daily": "date date, hs6 string, n_consignments long, log_unit_value_sketch binary",
+    "hs6_daily": "date date, hs6 string, log_value_bucket int, n_consignments long",
 }
 
 
@@ -108,11 +108,11 @@ def _party_store():
         return None
 
 
-def update_history(spark, workspace, consignments, inputs, reference, days, store) -> None:
+def update_history(spark, workspace, consignments, inputs, reference, days, store, params) -> None:
     """Write the daily aggregates of `days`, then read the look-back every target day needs."""
     from features.table import build_daily_aggregates
 
-    aggregates = build_daily_aggregates(consignments, reference)
+    aggregates = build_daily_aggregates(consignments, reference, params)
     for name, frame in aggregates.items():
         replace_days(spark, frame, _uri(workspace, "aggregates", name), "date", days)
     if store is not None:
@@ -159,7 +159,7 @@ def build_features(spark: SparkSession, cfg: dict, inputs: dict[str, DataFrame],
     with progress.stage("update daily aggregates"):
         days = _lodging_days(consignments)
         if days:
-            update_history(spark, workspace, consignments, inputs, reference, days, store)
+            update_history(spark, workspace, consignments, inputs, reference, days, store, params)
     with progress.stage("read look-back aggregates"):
         history = read_history(spark, workspace, dates, params, store)
     targets = consignments.where(F.col("lodged_date").isin([dt.date.fromisoformat(d) for d in dates]))

@@ -100,6 +100,13 @@ def start(folder: str, worker_memory: str = "3g", worker_cores: int = 1) -> dict
     return state
 
 
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass  # not our child (stopped from another process): nothing to reap
+
+
 def stop_pids(pids: list[int]) -> None:
     for pid in pids:
         try:
@@ -109,6 +116,7 @@ def stop_pids(pids: list[int]) -> None:
     deadline = time.time() + 15
     for pid in pids:
         while time.time() < deadline:
+            _reap(pid)
             try:
                 os.killpg(pid, 0)
                 time.sleep(0.2)
@@ -119,6 +127,8 @@ def stop_pids(pids: list[int]) -> None:
                 os.killpg(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+            time.sleep(0.5)
+            _reap(pid)
 
 
 def stop(folder: str) -> None:

@@ -6,6 +6,7 @@ from features.table import KEY_COLUMNS, build_daily_aggregates, build_feature_ta
 
 PARAMS = {
     "route_lookback_days": 90, "route_recent_days": 7, "unit_value_lookback_days": 90, "unit_value_min_history": 5,
+    "unit_value_bucket_width": 0.02,
     "small_parcel_modes": ["POST", "EXPRESS"], "small_parcel_max_packages": 3, "brand_min_term_length": 3,
     "brand_fuzzy_min_length": 5, "brand_fuzzy_long_length": 8, "vague_words": ["goods"], "min_kg_per_package": 0.01,
 }
@@ -20,7 +21,7 @@ def test_feature_table_has_every_feature_once_per_consignment(spark):
         {"consignment_id": "B", "transport_mode": None, "port_of_loading": "XXQQQ"},  # unknown mode and port
     ])
     reference = {"countries": countries(spark), "ports": ports(spark), "hs_groups": hs_groups(spark)}
-    history = build_daily_aggregates(c, reference)
+    history = build_daily_aggregates(c, reference, PARAMS)
     history["party_daily"] = build_party_daily(c, contract_frame(spark, "outcomes", []))
     inputs = {"rights_holders": rights_holders(spark), "intelligence": contract_frame(spark, "intelligence", [])}
     table = build_feature_table(c, inputs, reference, history, PARAMS, party_params())
