@@ -22,7 +22,7 @@ def render_model_card(info: dict, report: dict, features: list) -> str:
         "",
         "## Method",
         "- One scikit-learn Pipeline: ordinal encoding of categories, HistGradientBoostingClassifier with native "
-        "categorical splits, then isotonic calibration fitted on the most recent share of the training rows (a later window).",
+        "categorical splits, then " + f"{info['calibration_method']} calibration fitted on the most recent share of the training rows (a later window).",
         "- Selection bias: outcomes exist only for inspected consignments, mostly chosen by the old targeting. "
         f"RANDOM control rows are weighted {info['random_sample_weight']}x so the fit leans towards the population's pattern; "
         "the unbiased estimate of performance is the RANDOM-only view below. What it changes: scores rank consignments "

@@ -124,6 +124,7 @@ def _model_card(name, version, run, rows, report) -> str:
         "n_train_rows": len(rows), "n_train_positives": int(rows["label"].sum()),
         "n_random_rows": int((rows["selection_reason"] == "RANDOM").sum()),
         "random_sample_weight": params.get("model.random_sample_weight"),
+        "calibration_method": params.get("model.calibration_method"),
         "feature_registry_version": params["feature_registry_version"], "input_digest": params["input_digest"],
     }
     return render_model_card(info, report, all_features())
