@@ -23,7 +23,8 @@ COMMANDS = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="shiprisk", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="shiprisk", description="Risk scoring of outbound customs consignments for counterfeit goods.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, help_text in COMMANDS.items():
         try:

@@ -115,10 +115,13 @@ def write_report(report: dict, headline: dict, out_dir: str, title: str, subtitl
     out.mkdir(parents=True, exist_ok=True)
     json_path = out / "evaluation.json"
     json_path.write_text(json.dumps({"headline": headline, **report}, indent=2, default=str), encoding="utf-8")
+    plots = plot_pngs(report)
+    for name, png in plots.items():  # also as files, for MLflow's artifact view
+        (out / f"{name.replace(' ', '_')}.png").write_bytes(base64.b64decode(png))
     env = Environment(autoescape=select_autoescape(default=True))
     html = env.from_string(_TEMPLATE).render(
         title=title, subtitle=subtitle, headline=headline, capacity_rows=capacity_rows(report),
-        baselines={k: _fmt(v) for k, v in report.get("baselines", {}).items()}, plots=plot_pngs(report),
+        baselines={k: _fmt(v) for k, v in report.get("baselines", {}).items()}, plots=plots,
     )
     html_path = out / "evaluation.html"
     html_path.write_text(html, encoding="utf-8")

@@ -87,8 +87,8 @@ def train(spark, cfg: dict, input_root: str, workspace: str, first: dt.date, las
         out_dir = Path(workspace) / "reports" / f"train-{run.info.run_id}"
         json_path, html_path = write_report(report, flat, str(out_dir), f"Training evaluation, run {run.info.run_id}",
                                             f"fitted on {fit_days[0]}..{fit_days[-1]}, evaluated on {holdout[0]}..{holdout[-1]}")
-        tracking.log_artifact(json_path, "evaluation")
-        tracking.log_artifact(html_path, "evaluation")
+        for path in sorted(out_dir.iterdir()):  # report, JSON, precision@k, PR, reliability, importance plots
+            tracking.log_artifact(str(path), "evaluation")
         tracking.log_dict(window.validation_summary, "validation_summary.json")
         tracking.log_dict(drift_reference, "drift_reference.json")
         from models.factory import to_model_frame
