@@ -118,4 +118,5 @@ def test_clear_errors_for_unknown_version_and_empty_window(trained, input_root, 
                  "--to", START.isoformat(), "--model", "99"]) == 2
     assert "no version 99" in capsys.readouterr().err
     assert main(["train", "--input", input_root, "--workspace", trained, "--from", "2020-01-01", "--to", "2020-01-20"]) == 2
-    assert capsys.readouterr().err.startswith("error: ")
+    last_line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last_line.startswith("error: ") and "empty partition" in last_line
