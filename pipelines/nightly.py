@@ -95,6 +95,7 @@ def _score_select_publish(spark, cfg, workspace, day, validated, features, model
         summary = _summary(day, validated, counts, drift, version, run.info.run_id, outputs, progress, started, cfg)
         tracking.log_metrics({k: v for k, v in summary["counts"].items() if isinstance(v, (int, float))})
         tracking.log_metrics({f"psi_{k}": v for k, v in drift.items()})
+        tracking.log_metrics({f"score_{k}": v for k, v in summary["score_distribution"].items()})
         tracking.log_dict(summary, "summary.json")
         _write_summary(workspace, day, summary)
     selected.unpersist()
@@ -111,7 +112,17 @@ def _selection_counts(selected: DataFrame) -> dict:
         if r["selected"]:
             by_basis[r["selection_basis"]] = by_basis.get(r["selection_basis"], 0) + r["count"]
     return {"scored": sum(r["count"] for r in rows), "selected": sum(by_basis.values()),
-            "by_basis": by_basis, "by_lane": by_lane}
+            "by_basis": by_basis, "by_lane": by_lane, "score_distribution": _score_distribution(selected)}
+
+
+def _score_distribution(scored: DataFrame) -> dict:
+    """Mean, max and upper quantiles of the day's scores: where the lists' cut-offs fall."""
+    row = scored.agg(F.avg("score").alias("mean"), F.max("score").alias("max"),
+                     F.percentile_approx("score", [0.5, 0.9, 0.99, 0.999], 1000).alias("q")).first()
+    if row["mean"] is None:
+        return {}
+    return {"mean": row["mean"], "max": row["max"],
+            **{f"p{k}": v for k, v in zip(("50", "90", "99", "99.9"), row["q"])}}
 
 
 def _publish(workspace, day, selected, listed, publish_dir, write_inspection_lists) -> dict:
@@ -159,6 +170,7 @@ def _summary(day, validated, counts, drift, version, run_id, outputs, progress, 
         "counts": {"consignments_read": read, "consignments_scored": counts["scored"],
                    "consignments_quarantined": quarantined, "selected": counts["selected"]},
         "selection_by_basis": counts["by_basis"], "lanes": counts["by_lane"],
+        "score_distribution": counts["score_distribution"],
         "validation": v, "timings_seconds": progress.timings,
         "drift_psi": drift, "drift_warnings": sorted(k for k, x in drift.items() if x > threshold),
         "outputs": outputs,

@@ -41,6 +41,7 @@ def test_nightly_scores_every_valid_consignment_and_writes_lists(trained):
     summary = json.loads((Path(trained) / "runs" / f"date={LAST_DAY}" / "summary.json").read_text())
     counts = summary["counts"]
     assert counts["consignments_read"] == counts["consignments_scored"] + counts["consignments_quarantined"]
+    assert 0 <= summary["score_distribution"]["p50"] <= summary["score_distribution"]["max"] <= 1
     scores = pd.read_parquet(f"{trained}/scores/date={LAST_DAY}")
     assert len(scores) == counts["consignments_scored"] > 0
     assert scores["consignment_id"].is_unique
