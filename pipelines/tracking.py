@@ -44,7 +44,7 @@ def _experiment_id(name: str, workspace: str) -> str:
     if experiment is not None:
         return experiment.experiment_id
     artifact_location = None
-    if tracking_uri({}, workspace).startswith("sqlite:") or mlflow.get_tracking_uri().startswith("sqlite:"):
+    if mlflow.get_tracking_uri().startswith("sqlite:"):
         # Without this, a SQLite store puts artifacts in ./mlruns of whatever folder we run from.
         artifact_location = (Path(workspace).resolve() / "mlartifacts").as_uri()
     return mlflow.create_experiment(name, artifact_location=artifact_location)

@@ -1,12 +1,11 @@
 """shiprisk evaluate --input DIR --workspace W --from D1 --to D2 [--model VERSION|ALIAS]"""
 from __future__ import annotations
 
+from pipelines.commands import add_window_args
+
 
 def register(parser):
-    parser.add_argument("--input", required=True, help="input root laid out as DATA_CONTRACT.md")
-    parser.add_argument("--workspace", required=True)
-    parser.add_argument("--from", dest="date_from", required=True, help="first lodging day, YYYY-MM-DD")
-    parser.add_argument("--to", dest="date_to", required=True, help="last lodging day, YYYY-MM-DD")
+    add_window_args(parser)
     parser.add_argument("--model", default="champion", help="a version number or an alias (default: champion)")
 
 

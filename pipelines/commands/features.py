@@ -1,12 +1,11 @@
 """shiprisk features --input DIR --workspace W --from D1 --to D2"""
 from __future__ import annotations
 
+from pipelines.commands import add_window_args
+
 
 def register(parser):
-    parser.add_argument("--input", required=True, help="input root laid out as DATA_CONTRACT.md")
-    parser.add_argument("--workspace", required=True, help="workspace folder; features go to W/features/date=D/")
-    parser.add_argument("--from", dest="date_from", required=True, help="first lodging day, YYYY-MM-DD")
-    parser.add_argument("--to", dest="date_to", required=True, help="last lodging day, YYYY-MM-DD")
+    add_window_args(parser, "workspace folder; features go to W/features/date=D/")
 
 
 def run(args) -> int:
