@@ -97,47 +97,73 @@ def _timed(fn):
     return result, round(time.perf_counter() - t0, 2)
 
 
-def make_bench_root(root: Path, start, history_days: int, history_per_day: int, night_per_day: int, seed: int,
-                    progress) -> dict:
-    """History days at one volume and a night at another, in one input root.
+def place_night(root: Path, night, per_day: int, seed: int) -> float:
+    """Generate a night of `per_day` consignments and put it in the root as day `night`.
 
     The generator writes days of equal volume; a 1,000,000-consignment night over 180 days
     of equal history would be 180 million rows, more than this machine's benchmark budget.
-    The night is generated apart (its own parties) and moved in as day start+history_days:
-    the feature build still reads all the stored history it would read in production.
+    The night is generated apart (its own parties) and moved in, replacing any earlier
+    night: the feature build still reads all the stored history it would read in production.
+    Returns the generation's wall seconds.
     """
-    import datetime as dt
     import shutil
 
     from pipelines.synthetic import generate
 
-    night = start + dt.timedelta(days=history_days)
-    timings = {}
-    _, timings["generate_history"] = _timed(lambda: generate(str(root), start, history_days, history_per_day, seed))
     tmp = root.parent / f"{root.name}-night"
-    _, timings["generate_night"] = _timed(lambda: generate(str(tmp), night, 1, night_per_day, seed + 1))
+    shutil.rmtree(tmp, ignore_errors=True)
+    _, seconds = _timed(lambda: generate(str(tmp), night, 1, per_day, seed))
     for dataset in ("manifests", "declarations", "truth"):
-        shutil.move(str(tmp / dataset / f"date={night}"), str(root / dataset / f"date={night}"))
+        target = root / dataset / f"date={night}"
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.move(str(tmp / dataset / f"date={night}"), str(target))
     shutil.rmtree(tmp)
-    progress.say(f"input root {root}: {history_days} days x {history_per_day:,} then {night} x {night_per_day:,}")
-    return {"night": night.isoformat(), "timings": timings}
+    return seconds
 
 
-def bench_night(spark, cfg: dict, root: str, workspace: str, night: str, history: list[str], progress) -> dict:
-    """Back-fill the history's features, then time validation and the feature build of the night."""
-    from pipelines.feature_job import build_features
+def seed_history(spark, cfg: dict, root: str, workspace: str, days: list[str], progress) -> dict:
+    """Validate the history days and write only their daily aggregates, in one pass.
+
+    A night reads the past only as these aggregates, so the benchmark need not build the
+    feature table of every past day (which `shiprisk features` would).
+    """
+    from pipelines.feature_job import update_aggregates
     from pipelines.validation import validate_inputs
 
-    def backfill():
-        validated = validate_inputs(spark, cfg, root, history, workspace, progress=progress)
-        build_features(spark, cfg, validated.valid, history, workspace, progress=progress).count()
+    validated, validate_s = _timed(lambda: validate_inputs(spark, cfg, root, days, None, progress=progress))
+    _, aggregate_s = _timed(lambda: update_aggregates(spark, cfg, validated.valid, workspace, progress))
+    validated.release()
+    return {"days": len(days), "consignments": validated.summary["consignments_valid"],
+            "validate_seconds": validate_s, "aggregates_seconds": aggregate_s}
 
-    _, backfill_s = _timed(backfill)
-    validated, validate_s = _timed(lambda: validate_inputs(spark, cfg, root, [night], workspace, progress=progress))
-    rows = validated.summary["consignments_valid"]
-    features, features_s = _timed(
-        lambda: build_features(spark, cfg, validated.valid, [night], workspace, progress=progress).count())
-    return {"history_days": len(history), "backfill_seconds": backfill_s, "validate_seconds": validate_s,
-            "night_features_seconds": features_s, "night_consignments": rows,
-            "validate_rows_per_s": round(rows / validate_s) if validate_s else None,
-            "features_rows_per_s": round(rows / features_s) if features_s else None}
+
+def copy_history(source: Path, target: Path, days: list[str]) -> None:
+    """The aggregates of `days` only: a workspace that has kept a shorter history."""
+    import shutil
+
+    for dataset in (source / "aggregates").iterdir():
+        for day in days:
+            folder = dataset / f"date={day}"
+            if folder.is_dir():
+                shutil.copytree(folder, target / "aggregates" / dataset.name / folder.name)
+
+
+def bench_nightly(spark, cfg: dict, root: str, workspace: str, night: str, label: str) -> dict:
+    """One real nightly run (validate, features, score, select, explain, publish) and its stage timings."""
+    import datetime as dt
+
+    from pipelines.nightly import nightly
+    from pipelines.progress import Progress
+
+    progress = Progress(f"bench night, {label}")  # its own: the run's stage timings alone
+    # Each night starts as a fresh process would: nothing cached from the previous one.
+    spark.catalog.clearCache()
+    summary, wall = _timed(lambda: nightly(spark, cfg, root, workspace, dt.date.fromisoformat(night), progress))
+    stages = summary["timings_seconds"]
+    validate, features = round(stages[f"validate {night}"], 2), round(stages["build features"], 2)
+    rows = summary["counts"]["consignments_read"]
+    return {"night_consignments": rows, "nightly_seconds": wall, "validate_seconds": validate,
+            "features_seconds": features, "rest_seconds": round(wall - validate - features, 2),
+            "nightly_rows_per_s": round(rows / wall), "validate_rows_per_s": round(rows / validate) if validate else None,
+            "features_rows_per_s": round(rows / features) if features else None,
+            "selected": summary["counts"]["selected"], "stages": stages}

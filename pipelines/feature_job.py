@@ -134,23 +134,17 @@ def read_history(spark, workspace, dates, params, store) -> dict[str, DataFrame]
     return history
 
 
-def build_features(spark: SparkSession, cfg: dict, inputs: dict[str, DataFrame], dates: list[str], workspace: str,
-                   progress: Progress | None = None) -> DataFrame:
-    """Build, write and return the feature table of consignments lodged on `dates`.
+def update_aggregates(spark: SparkSession, cfg: dict, inputs: dict[str, DataFrame], workspace: str,
+                      progress: Progress | None = None) -> DataFrame:
+    """Write the daily aggregates of every lodging day in `inputs`; return its consignments.
 
-    inputs: valid typed contract frames (partitioned ones with partition_date) covering at
-    least `dates`; days of inputs before `dates` are written to the aggregates too, so a
-    back-fill can pass its look-back days and have their history.
+    This is all a day leaves behind for later days' look-back: seeding a workspace's history
+    needs only this, not the feature table of the past.
     """
     from features.consignments import build_consignments
-    from features.table import build_feature_table
 
-    if not dates:
-        raise ValueError("build_features needs at least one lodging day in `dates`")
     progress = progress or Progress("features", quiet=True)
     params = feature_conf(cfg)["features"]
-    store = _party_store()
-    reference = load_reference(spark)
     consignments = build_consignments(inputs["manifests"], inputs["declarations"], inputs.get("fx_rates"),
                                       params["fx_fallback_hkd_per_unit"])
     # Materialised once: every family and aggregate starts from it, and a truncated lineage
@@ -159,12 +153,31 @@ def build_features(spark: SparkSession, cfg: dict, inputs: dict[str, DataFrame],
     with progress.stage("update daily aggregates"):
         days = _lodging_days(consignments)
         if days:
-            update_history(spark, workspace, consignments, inputs, reference, days, store, params)
+            update_history(spark, workspace, consignments, inputs, load_reference(spark), days, _party_store(), params)
+    return consignments
+
+
+def build_features(spark: SparkSession, cfg: dict, inputs: dict[str, DataFrame], dates: list[str], workspace: str,
+                   progress: Progress | None = None) -> DataFrame:
+    """Build, write and return the feature table of consignments lodged on `dates`.
+
+    inputs: valid typed contract frames (partitioned ones with partition_date) covering at
+    least `dates`; days of inputs before `dates` are written to the aggregates too, so a
+    back-fill can pass its look-back days and have their history.
+    """
+    from features.table import build_feature_table
+
+    if not dates:
+        raise ValueError("build_features needs at least one lodging day in `dates`")
+    progress = progress or Progress("features", quiet=True)
+    params = feature_conf(cfg)["features"]
+    store = _party_store()
+    consignments = update_aggregates(spark, cfg, inputs, workspace, progress)
     with progress.stage("read look-back aggregates"):
         history = read_history(spark, workspace, dates, params, store)
     targets = consignments.where(F.col("lodged_date").isin([dt.date.fromisoformat(d) for d in dates]))
     party_params = store.party_params() if store is not None else None
-    table = build_feature_table(targets, inputs, reference, history, params, party_params)
+    table = build_feature_table(targets, inputs, load_reference(spark), history, params, party_params)
     out = _uri(workspace, "features")
     with progress.stage(f"write features {min(dates)}..{max(dates)}"):
         replace_days(spark, table, out, "lodged_date", sorted(dates))

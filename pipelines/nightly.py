@@ -91,7 +91,8 @@ def _score_select_publish(spark, cfg, workspace, day, validated, features, model
             listed = add_reasons(reasons_input, profiles, templates).cache()
         with progress.stage("write scores and lists"):
             outputs = _publish(workspace, day, selected, listed, publish_dir, write_inspection_lists)
-        drift = _drift(model_run_id, scored.select(*numeric, *categorical, "score"), cfg, progress)
+        # From the cached selection: `scored` itself would run the model over the day again.
+        drift = _drift(model_run_id, selected.select(*numeric, *categorical, "score"), cfg, progress)
         summary = _summary(day, validated, counts, drift, version, run.info.run_id, outputs, progress, started, cfg)
         tracking.log_metrics({k: v for k, v in summary["counts"].items() if isinstance(v, (int, float))})
         tracking.log_metrics({f"psi_{k}": v for k, v in drift.items()})
@@ -100,6 +101,7 @@ def _score_select_publish(spark, cfg, workspace, day, validated, features, model
         _write_summary(workspace, day, summary)
     selected.unpersist()
     listed.unpersist()
+    validated.release()
     return summary
 
 

@@ -12,7 +12,7 @@ earlier days present in the root within `outcome_lookback_days` of the last day 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
@@ -42,6 +42,12 @@ class ReconciliationError(RuntimeError):
 class ValidationResult:
     valid: dict[str, DataFrame]
     summary: dict
+    cached: list[DataFrame] = field(default_factory=list)
+
+    def release(self) -> None:
+        """Drop the cached flagged rows: a later run over replaced files must read them anew."""
+        for frame in self.cached:
+            frame.unpersist()
 
 
 def validation_config(cfg: dict) -> dict:
@@ -176,7 +182,7 @@ def validate_inputs(spark: SparkSession, cfg: dict, input_root: str, dates: list
         with progress.stage("validation: write quarantine"):
             summary["quarantine_paths"] = [p for n, f in flagged.items()
                                            for p in q.write_quarantine(spark, f, DATASETS[n], workspace, dates)]
-    return ValidationResult({n: _valid_frame(n, f) for n, f in flagged.items()}, summary)
+    return ValidationResult({n: _valid_frame(n, f) for n, f in flagged.items()}, summary, list(flagged.values()))
 
 
 def _check_days_have_rows(manifest_rows: dict, dates: list[str], root: str) -> None:
