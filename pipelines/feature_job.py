@@ -15,7 +15,6 @@ stored aggregates of the look-back, never the raw history.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -73,8 +72,7 @@ def replace_days(spark: SparkSession, frame: DataFrame, uri: str, day_column: st
             fs.delete(path, True)
     wanted = [dt.date.fromisoformat(d) for d in days]
     out = frame.where(F.col(day_column).isin(wanted)).withColumn("date", F.date_format(day_column, "yyyy-MM-dd"))
-    if day_column != "date":
-        out = out.drop(day_column)
+    # One file per day: the folders are read back day by day and stay small.
     out.repartition("date").write.mode("append").partitionBy("date").parquet(uri)
 
 
@@ -100,12 +98,10 @@ def _lodging_days(consignments: DataFrame) -> list[str]:
 
 
 def _party_store():
-    try:
-        return importlib.import_module("pipelines.history_store")
-    except ModuleNotFoundError as exc:
-        if exc.name != "pipelines.history_store":
-            raise
-        return None
+    # Imported late: the store builds on this module's day-folder helpers.
+    from pipelines import history_store
+
+    return history_store
 
 
 def update_history(spark, workspace, consignments, inputs, reference, days, store, params) -> None:
@@ -115,8 +111,7 @@ def update_history(spark, workspace, consignments, inputs, reference, days, stor
     aggregates = build_daily_aggregates(consignments, reference, params)
     for name, frame in aggregates.items():
         replace_days(spark, frame, _uri(workspace, "aggregates", name), "date", days)
-    if store is not None:
-        store.update_party_daily(spark, workspace, consignments, inputs["outcomes"], days)
+    store.update_party_daily(spark, workspace, consignments, inputs["outcomes"], days)
 
 
 def read_history(spark, workspace, dates, params, store) -> dict[str, DataFrame]:
@@ -127,10 +122,9 @@ def read_history(spark, workspace, dates, params, store) -> dict[str, DataFrame]
                         last - dt.timedelta(days=1), schema)
         for name, schema in AGGREGATE_SCHEMAS.items()
     }
-    if store is not None:
-        span = (last - first).days
-        history["party_daily"] = store.read_party_daily(spark, workspace, before=max(dates),
-                                                        lookback_days=store.lookback_days() + span)
+    span = (last - first).days
+    history["party_daily"] = store.read_party_daily(spark, workspace, before=max(dates),
+                                                    lookback_days=store.lookback_days() + span)
     return history
 
 
@@ -176,7 +170,7 @@ def build_features(spark: SparkSession, cfg: dict, inputs: dict[str, DataFrame],
     with progress.stage("read look-back aggregates"):
         history = read_history(spark, workspace, dates, params, store)
     targets = consignments.where(F.col("lodged_date").isin([dt.date.fromisoformat(d) for d in dates]))
-    party_params = store.party_params() if store is not None else None
+    party_params = store.party_params()
     table = build_feature_table(targets, inputs, load_reference(spark), history, params, party_params)
     out = _uri(workspace, "features")
     with progress.stage(f"write features {min(dates)}..{max(dates)}"):
@@ -209,32 +203,18 @@ def history_days_to_read(spark: SparkSession, cfg: dict, workspace: str, first: 
     store = _party_store()
     lookback = max(int(params["route_lookback_days"]), int(params["unit_value_lookback_days"]))
     stored = set(stored_days(spark, _uri(workspace, "aggregates", "route_daily")))
-    if store is not None:
-        lookback = max(lookback, store.lookback_days())
-        stored &= set(stored_days(spark, _uri(workspace, "aggregates", "party_daily")))
+    lookback = max(lookback, store.lookback_days())
+    stored &= set(stored_days(spark, _uri(workspace, "aggregates", "party_daily")))
     wanted = _days(first - dt.timedelta(days=lookback), first - dt.timedelta(days=1))
     return [d for d in wanted if d not in stored]
 
 
 def read_valid_inputs(spark: SparkSession, cfg: dict, input_root: str, days: list[str], workspace: str,
                       progress: Progress) -> dict[str, DataFrame]:
-    """Valid typed inputs of `days`, through pipelines.validation when it exists."""
-    try:
-        from pipelines.validation import validate_inputs
-    except ModuleNotFoundError as exc:
-        if exc.name != "pipelines.validation":
-            raise
-        validate_inputs = None
-    if validate_inputs is not None:
-        return validate_inputs(spark, cfg, input_root, days, workspace, progress=progress).valid
-    from pipelines.contract import DATASETS
-    from pipelines.readers import PARTITION_DATE, read_raw, to_typed
+    """Valid typed inputs of `days` (bad rows quarantined in the workspace)."""
+    from pipelines.validation import validate_inputs
 
-    frames = {}
-    for name, dataset in DATASETS.items():
-        typed = to_typed(read_raw(spark, input_root, name, days if dataset.partitioned else None), name, keep_lineage=True)
-        frames[name] = typed.withColumn("partition_date", F.to_date(F.col(PARTITION_DATE))) if dataset.partitioned else typed
-    return frames
+    return validate_inputs(spark, cfg, input_root, days, workspace, progress=progress).valid
 
 
 def backfill_features(spark: SparkSession, cfg: dict, input_root: str, workspace: str, first: dt.date,

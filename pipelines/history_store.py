@@ -30,7 +30,8 @@ from features.parties import (
     combine_party_daily,
 )
 from pipelines.config import load_config
-from pipelines.readers import _jvm_fs
+from pipelines.feature_job import replace_days
+from pipelines.feature_job import stored_days as day_folders
 
 PARTY_DAILY = "aggregates/party_daily"
 CONSIGNMENT_PARTIES = "aggregates/consignment_parties"
@@ -77,22 +78,7 @@ def _uri(workspace: str, name: str) -> str:
 
 def stored_days(spark: SparkSession, workspace: str, name: str = PARTY_DAILY) -> list[str]:
     """The days that have a folder in one of the store's datasets."""
-    fs, path = _jvm_fs(spark, f"{_uri(workspace, name)}/date=*")
-    statuses = fs.globStatus(path) or []
-    names = [str(s.getPath().getName()) for s in statuses if s.isDirectory()]
-    return sorted(n.split("=", 1)[1] for n in names)
-
-
-def _replace_days(spark: SparkSession, frame: DataFrame, uri: str, day_column: str, dates: list[str]) -> None:
-    """Make the date=D folders of `dates` hold exactly frame's rows of those days (none: no folder)."""
-    for day in dates:
-        fs, path = _jvm_fs(spark, f"{uri}/date={day}")
-        if fs.exists(path):
-            fs.delete(path, True)
-    out = frame.where(F.col(day_column).isin([date.fromisoformat(d) for d in dates]))
-    out = out.withColumn("date", F.date_format(F.col(day_column), "yyyy-MM-dd"))
-    # One file per day: the folders are read back day by day and stay small.
-    out.repartition(F.col("date")).write.mode("append").partitionBy("date").parquet(uri)
+    return day_folders(spark, _uri(workspace, name))
 
 
 def _read_days(spark: SparkSession, uri: str, days: list[str], schema: T.StructType) -> DataFrame:
@@ -123,14 +109,14 @@ def update_party_daily(spark: SparkSession, workspace: str, consignments: DataFr
         outcome_lookback_days = int(parties_conf()["history_store"]["outcome_lookback_days"])
     dates = sorted(set(dates))
     index = consignments.select(*[F.col(c) for c in INDEX_COLUMNS])
-    _replace_days(spark, index, _uri(workspace, CONSIGNMENT_PARTIES), "lodged_date", dates)
+    replace_days(spark, index, _uri(workspace, CONSIGNMENT_PARTIES), "lodged_date", dates)
 
     first, last = date.fromisoformat(dates[0]), date.fromisoformat(dates[-1])
     known = _read_window(spark, workspace, CONSIGNMENT_PARTIES, INDEX_SCHEMA,
                          first - timedelta(days=outcome_lookback_days), last)
     inspected = outcomes.where(F.col("inspected_on").isin([date.fromisoformat(d) for d in dates]))
     daily = combine_party_daily(build_shipment_daily(consignments), build_outcome_daily(known, inspected))
-    _replace_days(spark, daily, _uri(workspace, PARTY_DAILY), "day", dates)
+    replace_days(spark, daily, _uri(workspace, PARTY_DAILY), "day", dates)
 
 
 def backfill_party_daily(spark: SparkSession, workspace: str, consignments: DataFrame, outcomes: DataFrame,
