@@ -133,30 +133,87 @@ def _ddl(names: list[str]) -> str:
     return ", ".join("`" + n.replace("`", "``") + "` STRING" for n in names)
 
 
-def _read_csv_group(spark: SparkSession, paths: list[str], header_line: str) -> DataFrame:
-    """Files sharing one header line, one record per physical line, nothing swallowed.
+_CSV_OPTIONS = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_RECORD, "escape": '"'}
 
-    Spark's CSV reader in multiLine mode lets an unclosed quote swallow the lines after
-    it, so each physical line is parsed on its own (from_csv over the text). A line that
-    does not parse into exactly the header's fields, or holds an odd number of quote
-    characters (RFC 4180 quotes always pair), keeps its full text in _corrupt_record.
-    The price: a quoted field spanning lines is quarantined as malformed, never merged.
-    """
+
+def _quote_count(col):
+    return F.length(col) - F.length(F.regexp_replace(col, '"', ""))
+
+
+def _parse_records(records: DataFrame, header_line: str) -> DataFrame:
+    """CSV records (value, source file) parsed into the header's fields; the text of any
+    record that does not parse into exactly those fields, or leaves a quote open, is kept
+    in _corrupt_record."""
     header = parse_header(header_line)
-    options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_RECORD, "escape": '"'}
-    parsed = F.from_csv(F.col("value"), _ddl(header + [CORRUPT_RECORD]), options)
-    lines = spark.read.text(paths).select(F.col("value"), F.col("_metadata.file_path").alias(SOURCE_FILE))
+    parsed = F.from_csv(F.col("value"), _ddl(header + [CORRUPT_RECORD]), _CSV_OPTIONS)
     is_blank = F.trim(F.col("value")) == ""
     # Hadoop FS and Spark's text source disagree on a UTF-8 byte-order mark: ignore it.
     is_header = F.regexp_replace(F.col("value"), "^\ufeff", "") == F.lit(header_line.lstrip("\ufeff"))
-    odd_quotes = (F.length(F.col("value")) - F.length(F.regexp_replace(F.col("value"), '"', ""))) % 2 == 1
-    records = lines.where(~is_blank & ~is_header).select(F.col("value"), parsed.alias("r"), F.col(SOURCE_FILE))
-    malformed = F.col(f"r.{CORRUPT_RECORD}").isNotNull() | odd_quotes
-    return records.select(
+    open_quote = _quote_count(F.col("value")) % 2 == 1
+    rows = records.where(~is_blank & ~is_header).select(F.col("value"), parsed.alias("r"), F.col(SOURCE_FILE))
+    malformed = F.col(f"r.{CORRUPT_RECORD}").isNotNull() | open_quote
+    return rows.select(
         *[F.col("r").getField(name).alias(name) for name in header],
         F.when(malformed, F.col("value")).alias(CORRUPT_RECORD),
         F.col(SOURCE_FILE),
     )
+
+
+def _multiline_records(spark: SparkSession, paths: list[str], header_line: str) -> DataFrame:
+    """Records of files where a quoted field may span lines (RFC 4180), nothing swallowed.
+
+    Lines are joined while the file's running quote count is odd. A joined record is kept
+    only if it parses into exactly the header's fields and none of its inner lines is a
+    whole row by itself; otherwise its lines go back to being records one by one, so a
+    broken quote costs its own line only.
+    """
+    from pyspark.sql import Window
+
+    text = spark.read.text(paths, wholetext=True)
+    lines = text.select(F.col("_metadata.file_path").alias(SOURCE_FILE),
+                        F.posexplode(F.split(F.col("value"), "\r?\n")).alias("line_no", "value"))
+    in_file = Window.partitionBy(SOURCE_FILE).orderBy("line_no")
+    before = F.sum(_quote_count(F.col("value"))).over(in_file.rowsBetween(Window.unboundedPreceding, -1))
+    opened = F.coalesce(before, F.lit(0)) % 2 == 1  # the line continues a record left open above it
+    starts = F.sum(F.when(opened, 0).otherwise(1)).over(in_file.rowsBetween(Window.unboundedPreceding, 0))
+    header = parse_header(header_line)
+
+    def parses(col):
+        fields = F.from_csv(col, _ddl(header + [CORRUPT_RECORD]), _CSV_OPTIONS)
+        return fields[CORRUPT_RECORD].isNull() & (_quote_count(col) % 2 == 0)
+
+    is_row = (F.trim(F.col("value")) != "") & parses(F.col("value"))
+    numbered = lines.select(F.col(SOURCE_FILE), F.col("line_no"), F.col("value"), starts.alias("record_no"),
+                            is_row.alias("is_row"))
+    by_record = Window.partitionBy(SOURCE_FILE, "record_no")
+    first_line = F.min("line_no").over(by_record)
+    inner_rows = F.sum(F.when(F.col("is_row") & (F.col("line_no") > first_line), 1).otherwise(0)).over(by_record)
+    ordered = F.array_sort(F.collect_list(F.struct("line_no", "value")).over(by_record))
+    joined = F.array_join(F.transform(ordered, lambda x: x["value"]), "\n")
+    grouped = numbered.select("*", joined.alias("record"), F.count(F.lit(1)).over(by_record).alias("n_lines"),
+                              inner_rows.alias("inner_rows"), first_line.alias("first_line"))
+    keep_joined = (F.col("n_lines") > 1) & (F.col("inner_rows") == 0) & parses(F.col("record"))
+    as_record = grouped.where(keep_joined & (F.col("line_no") == F.col("first_line"))).select(
+        F.col("record").alias("value"), F.col(SOURCE_FILE))
+    as_lines = grouped.where(~keep_joined).select(F.col("value"), F.col(SOURCE_FILE))
+    return as_record.unionByName(as_lines)
+
+
+def _read_csv_group(spark: SparkSession, paths: list[str], header_line: str) -> DataFrame:
+    """Files sharing one header line, one record per physical line, nothing swallowed.
+
+    Spark's CSV reader in multiLine mode lets an unclosed quote swallow the lines after
+    it, so each physical line is parsed on its own (from_csv over the text). Only the few
+    files with a line holding an odd number of quotes (a quoted field spanning lines, or a
+    broken quote) are read whole and their records assembled (_multiline_records).
+    """
+    lines = spark.read.text(paths).select(F.col("value"), F.col("_metadata.file_path").alias(SOURCE_FILE))
+    odd = lines.where(_quote_count(F.col("value")) % 2 == 1).select(SOURCE_FILE).distinct()
+    multiline = sorted(r[SOURCE_FILE] for r in odd.collect())  # file names: small
+    if not multiline:
+        return _parse_records(lines, header_line)
+    single = _parse_records(lines.where(~F.col(SOURCE_FILE).isin(multiline)), header_line)
+    return single.unionByName(_parse_records(_multiline_records(spark, multiline, header_line), header_line))
 
 
 def timestamp_text(col, zone: str):

@@ -93,3 +93,27 @@ def test_parquet_timestamps_become_iso_text_in_the_feed_zone(spark, tmp_path):
     assert read_raw(spark, str(tmp_path), "declarations").collect()[0].lodged_at == "2026-09-04T17:00:05+00:00"
     typed = read_dataset(spark, str(tmp_path), "declarations").collect()[0]
     assert typed.lodged_at.replace(tzinfo=dt.timezone.utc) == instant  # session time zone is UTC
+
+
+def test_quoted_field_spanning_lines_is_one_record_and_broken_quotes_cost_only_their_line(spark, tmp_path):
+    # RFC 4180 allows a line break inside a quoted field: that row is valid and whole.
+    from pipelines.readers import CORRUPT_RECORD
+
+    day = tmp_path / "manifests" / "date=2026-09-05"
+    day.mkdir(parents=True)
+    ok = "M1,SEA,HKHKG,USLAX,US,2026-09-06,P1,Q1,3,12.5"
+    spanning = 'C2,M1,SEA,HKHKG,USLAX,US,2026-09-06,"P1 line one\r\n\r\nline three, after a blank",Q1,3,12.5'
+    lines = [HEADER, f"C1,{ok}", spanning, f"C3,{ok}",
+             'C4,M1,SEA,"HKHKG,USLAX,US,2026-09-06,P1,Q1,3,12.5',  # broken quote ...
+             f"C5,{ok}", f"C6,{ok}",
+             'C7,M1,SEA,HKHKG,USLAX,US,2026-09-06,P1,"Q1,3,12.5',  # ... and another: not one record
+             f"C8,{ok}"]
+    (day / "m.csv").write_bytes("\r\n".join(lines).encode("utf-8") + b"\r\n")
+    (day / "plain.csv").write_text(HEADER + "\n" + f"C9,{ok}\n", encoding="utf-8")
+    rows = {r.consignment_id: r for r in read_raw(spark, str(tmp_path), "manifests").collect()}
+    assert sorted(rows) == [f"C{i}" for i in range(1, 10)]
+    assert rows["C2"].consignor_id == "P1 line one\n\nline three, after a blank"
+    assert rows["C2"].gross_weight_kg == "12.5"
+    assert {c for c, r in rows.items() if r[CORRUPT_RECORD] is not None} == {"C4", "C7"}
+    assert rows["C4"][CORRUPT_RECORD] == lines[4] and rows["C7"][CORRUPT_RECORD] == lines[7]
+    assert rows["C5"].gross_weight_kg == "12.5" and rows["C9"].consignee_id == "Q1"
