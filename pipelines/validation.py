@@ -5,6 +5,9 @@
 back as typed contract frames. A feed broken as a whole raises FeedError and writes
 nothing but a report marked FAILED.
 
+`truth` (synthetic roots only) is not a feed: it is not validated here, and the nightly run
+never reads it; evaluation reads it as typed rows (pipelines.windows).
+
 Which manifests make an outcome "known": the manifests of the days read, plus those of
 earlier days present in the root within `outcome_lookback_days` of the last day read
 (an outcome arrives days after lodging, so a nightly run must look back).
@@ -60,7 +63,7 @@ def validation_config(cfg: dict) -> dict:
 def _datasets_present(spark: SparkSession, root: str, dates: list[str], vcfg: dict) -> dict[str, list]:
     """Source files per dataset; a missing required snapshot or day of manifests is fatal."""
     files = {name: list_source_files(spark, root, DATASETS[name], dates if DATASETS[name].partitioned else None)
-             for name in (*PARTITIONED, *SNAPSHOTS, "truth")}
+             for name in (*PARTITIONED, *SNAPSHOTS)}
     for day in dates:
         if not any(f.partition_date == day for f in files["manifests"]):
             raise FeedError(f"manifests: no files for {day} under {root.rstrip('/')}/manifests/date={day}/ "

@@ -51,8 +51,17 @@ def load_window(spark: SparkSession, cfg: dict, input_root: str, workspace: str,
         # consignments of the window, so later consignments are not mistaken for orphans.
         later = read_dataset(spark, input_root, "outcomes", label_days)
         outcomes = latest_outcomes(outcomes.select(*later.columns).unionByName(later))
-    truth = validated.valid.get("truth")
-    return WindowData(days, features, outcomes, truth, validated.summary)
+    return WindowData(days, features, outcomes, _truth(spark, input_root, days), validated.summary)
+
+
+def _truth(spark: SparkSession, input_root: str, days: list[str]) -> DataFrame | None:
+    """The generator's answer key for `days`, if the root has one (real feeds do not)."""
+    from pipelines.contract import DATASETS
+    from pipelines.readers import list_source_files, read_dataset
+
+    if not list_source_files(spark, input_root, DATASETS["truth"], days):
+        return None
+    return read_dataset(spark, input_root, "truth", days)
 
 
 def latest_outcomes(outcomes: DataFrame) -> DataFrame:
