@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install check-java clean
+.PHONY: demo test install check-java check-chromium clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 (or run: make PYTHON=/path/to/python3.11 ...)"; exit 1; }
@@ -23,7 +23,17 @@ check-java:
 demo: install check-java
 	$(BIN)/shiprisk demo
 
-test: install check-java
+# The report test opens the trend report in headless Chromium: Debian's package, no download.
+check-chromium:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing chromium (Debian package) for the report test"; \
+	    (apt-get install -y -qq chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }); \
+	  else \
+	    echo "warning: /usr/bin/chromium is missing and this is not root: run 'sudo apt-get install -y chromium'; the browser check of the report test will be skipped"; \
+	  fi; }
+
+test: install check-java check-chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

@@ -10,7 +10,6 @@ import base64
 import datetime as dt
 import functools
 import io
-import math
 
 import pandas as pd
 from jinja2 import Environment, select_autoescape
@@ -50,10 +49,10 @@ def render_html(title: str, overview: list[tuple[str, str]], sections: list[dict
 
 def cell(value) -> str:
     """A table cell as text: numbers rounded, missing as '', formula-like text neutralised for spreadsheets."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)):
         return ""
-    if isinstance(value, float):
-        return f"{value:.4f}" if abs(value) < 10 else f"{value:,.1f}"
+    if isinstance(value, float):  # 4 significant digits: a share of 0.00003 must not show as 0.0000
+        return f"{value:.4g}" if abs(value) < 10 else f"{value:,.1f}"
     if isinstance(value, str):
         return neutralise(value)
     return str(value)
@@ -144,6 +143,14 @@ def performance_png(perf: pd.DataFrame) -> str:
     return _png(fig)
 
 
+def feature_columns(rcfg: dict) -> list[str]:
+    """The feature-table columns the report reads: all it keeps in memory of a large period."""
+    drift = rcfg["drift_features"]
+    wanted = ["consignment_id", "lodged_date", "dest_region", "last_hub", "hs_group", *rcfg["emerging"]["route_columns"],
+              *drift["numeric"], *drift["categorical"]]
+    return list(dict.fromkeys(wanted))
+
+
 def build_sections(spark, cfg: dict, rcfg: dict, period: trends.Period, input_root: str, workspace: str,
                    progress: Progress) -> list[dict]:
     """Every section of the report, stage by stage."""
@@ -187,19 +194,23 @@ def group_section(period: trends.Period, bucket: str, column: str, keep: list[st
 
 
 def emerging_section(spark, period: trends.Period, input_root: str, ecfg: dict, recent_from) -> dict:
+    if recent_from <= period.first:
+        return {"title": "Emerging routes and parties", "plots": [], "tables": [], "notes": [
+            "A one-day period has no earlier part to compare with: choose a longer --from/--to."]}
     min_recent, top = int(ecfg["min_recent"]), int(ecfg["top"])
     route_cols = list(ecfg["route_columns"])
     routes = trends.emerging(trends.with_labels(period.features, period.outcomes, route_cols), route_cols,
                              recent_from, min_recent, top)
     parties = trends.emerging(
         trends.party_frame(spark, input_root, period.features, period.outcomes, list(ecfg["party_columns"]),
-                           period.feature_days), ["role", "party_id"], recent_from, min_recent, top)
+                           period.feature_days), ["role", "party_id"], recent_from, min_recent, top, within=["role"])
     shown = ["earlier", "recent", "earlier_share", "recent_share", "lift", "inspected", "seized"]
     return {"title": "Emerging routes and parties", "plots": [],
             "notes": [f"Recent part: consignments lodged {recent_from}..{period.last}; earlier part: {period.first}.."
-                      f"{recent_from - dt.timedelta(days=1)}. Share = the key's consignments over all "
-                      "consignments of that part; lift = recent share / earlier share (blank: not seen in the earlier "
-                      f"part). Keys with at least {min_recent} recent consignments, at most {top} per table."],
+                      f"{recent_from - dt.timedelta(days=1)}. Share = the key's consignments over all consignments "
+                      "of that part (for a party: over those naming a party in that role); lift = recent share / "
+                      "earlier share (blank: not seen in the earlier part). Keys with at least "
+                      f"{min_recent} recent consignments, at most {top} per table."],
             "tables": [table(f"Routes ({' / '.join(route_cols)})", routes, route_cols + shown),
                        table("Parties", parties, ["role", "party_id"] + shown)]}
 
@@ -239,13 +250,19 @@ def drift_section(period: trends.Period, cfg: dict, rcfg: dict, workspace: str, 
     drift = trends.feature_drift(period.features, recent_from, list(feats["numeric"]), list(feats["categorical"]),
                                  int(rcfg["psi_bins"]), reference)
     threshold = float(cfg.get("monitoring", {}).get("psi_warning", 0.25))
-    flagged = sorted({r.feature for r in drift.itertuples() if max(r.psi_recent_vs_earlier or 0, r.psi_vs_training or 0) > threshold})
+    worst = drift[["psi_recent_vs_earlier", "psi_vs_training"]].astype(float).max(axis=1)  # NaN-skipping
+    flagged = sorted(drift.loc[worst > threshold, "feature"])
     notes = [f"Population stability index (PSI) of the consignments lodged {recent_from}..{period.last} against "
              f"those lodged before, and against the champion model's training profile "
-             f"({'version ' + found[0] if reference else 'none stored: column blank'}). Above {threshold}: flagged.",
+             f"({'version ' + found[0] if reference else 'not available: column blank'}). Above {threshold}: flagged.",
              f"Flagged: {', '.join(flagged)}." if flagged else "No feature above the warning level."]
-    plot = bars_png(list(drift["feature"]), list(drift["psi_recent_vs_earlier"]), "PSI recent vs earlier", threshold)
-    return {"title": "Drift of key features", "notes": notes, "plots": [("PSI, recent vs earlier part", plot)],
+    plots = []
+    if drift["psi_recent_vs_earlier"].notna().any():
+        plots.append(("PSI, recent vs earlier part", bars_png(list(drift["feature"]), list(drift["psi_recent_vs_earlier"]),
+                                                              "PSI recent vs earlier", threshold)))
+    else:
+        notes.append(f"No features lodged before {recent_from} in this period: no recent-against-earlier comparison.")
+    return {"title": "Drift of key features", "notes": notes, "plots": plots,
             "tables": [table("PSI per feature", drift, list(drift.columns))]}
 
 

@@ -16,6 +16,8 @@ _HISTORY_TAG = "champion_history"  # registered-model tag: JSON list of earlier 
 
 def _mlflow():
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    # Progress bars of artifact downloads would clutter job logs, reports and notebooks.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     import mlflow
 
     return mlflow

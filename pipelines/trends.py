@@ -134,24 +134,29 @@ def rates_over_time(features: DataFrame, outcomes: DataFrame, by: list[str], buc
     return pdf
 
 
-def emerging(frame: DataFrame, keys: list[str], recent_from: dt.date, min_recent: int, top: int | None) -> pd.DataFrame:
+def emerging(frame: DataFrame, keys: list[str], recent_from: dt.date, min_recent: int, top: int | None,
+             within: list[str] | None = None) -> pd.DataFrame:
     """Keys whose share of consignments grew in the recent part (lodged on or after recent_from).
 
     frame: lodged_date, *keys, inspected, seized. Returns *keys, earlier, recent, earlier_share,
     recent_share, lift (recent_share / earlier_share; NaN for a key new in the recent part),
     inspected, seized; keys with fewer than min_recent recent consignments are left out.
-    New keys come first, then by lift.
+    New keys come first, then by lift. within: key columns whose groups are the share's
+    denominator (a party's share among the rows of its role), else all rows of the part.
     """
+    within = within or []
     is_recent = F.col("lodged_date") >= F.lit(recent_from)
-    totals = frame.agg(F.sum(is_recent.cast("int")).alias("recent"), F.sum((~is_recent).cast("int")).alias("earlier")).first()
-    recent_total, earlier_total = totals["recent"] or 0, totals["earlier"] or 0
+    totals = frame.groupBy(*within).agg(F.sum((~is_recent).cast("int")).alias("_earlier_total"),
+                                        F.sum(is_recent.cast("int")).alias("_recent_total"))
     per_key = frame.groupBy(*keys).agg(
         F.sum((~is_recent).cast("int")).alias("earlier"), F.sum(is_recent.cast("int")).alias("recent"),
         F.sum("inspected").alias("inspected"), F.sum("seized").alias("seized"))
-    earlier_share = F.col("earlier") / F.lit(max(earlier_total, 1))
-    recent_share = F.col("recent") / F.lit(max(recent_total, 1))
+    # totals has one row per `within` group (one row without): a small right side.
+    joined = per_key.join(totals, on=within, how="inner") if within else per_key.crossJoin(totals)
+    earlier_share = F.col("earlier") / F.greatest(F.col("_earlier_total"), F.lit(1))
+    recent_share = F.col("recent") / F.greatest(F.col("_recent_total"), F.lit(1))
     lift = F.when(F.col("earlier") > 0, recent_share / earlier_share)
-    ranked = per_key.where(F.col("recent") >= F.lit(min_recent)).select(
+    ranked = joined.where(F.col("recent") >= F.lit(min_recent)).select(
         *keys, "earlier", "recent", earlier_share.alias("earlier_share"), recent_share.alias("recent_share"),
         lift.alias("lift"), "inspected", "seized",
     ).orderBy(F.col("lift").desc_nulls_first(), F.desc("recent"), *keys)
@@ -246,8 +251,11 @@ def feature_drift(features: DataFrame, recent_from: dt.date, numeric: list[str],
 
     is_recent = F.col("lodged_date") >= F.lit(recent_from)
     earlier, recent = features.where(~is_recent), features.where(is_recent)
-    within = drift_against(profile_reference(earlier, numeric, categorical, bins=bins), recent)
-    against = drift_against(reference, recent) if reference else {}
+    # A part without rows has no distribution to compare: its PSI stays blank.
+    has_earlier, has_recent = earlier.limit(1).count() > 0, recent.limit(1).count() > 0
+    within = drift_against(profile_reference(earlier, numeric, categorical, bins=bins), recent) \
+        if has_earlier and has_recent else {}
+    against = drift_against(reference, recent) if reference and has_recent else {}
     rows = [{"feature": c, "kind": kind, "psi_recent_vs_earlier": within.get(c), "psi_vs_training": against.get(c)}
             for kind, cols in (("numeric", numeric), ("categorical", categorical)) for c in cols]
     return pd.DataFrame(rows, columns=["feature", "kind", "psi_recent_vs_earlier", "psi_vs_training"])

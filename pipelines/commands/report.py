@@ -39,7 +39,7 @@ def write_trend_report(cfg, rcfg, input_root, workspace, first, last, out, progr
         spark = get_spark(cfg)
     with progress.stage(f"read features, outcomes and nightly scores of {first}..{last}"):
         period = trends.load_period(spark, workspace, input_root, first, last, int(rcfg["outcome_partition_lag_days"]))
-        period.features = period.features.cache()
+        period.features = period.features.select(*report.feature_columns(rcfg)).cache()
         overview = _overview(period, workspace, input_root)
     sections = report.build_sections(spark, cfg, rcfg, period, input_root, workspace, progress)
     period.features.unpersist()

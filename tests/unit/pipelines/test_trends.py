@@ -73,6 +73,17 @@ def test_emerging_ranks_new_keys_then_lift_and_applies_minimum(spark):
     assert list(trends.emerging(frame, ["route"], D("2026-06-08"), min_recent=2, top=1)["route"]) == ["C"]
 
 
+def test_emerging_shares_within_a_group(spark):
+    # Role X: earlier p1, p2; recent p1 x3. Role Y: earlier q1; recent q1. Shares within the role.
+    rows = [("2026-06-01", "X", "p1"), ("2026-06-01", "X", "p2"), ("2026-06-01", "Y", "q1")] \
+        + [("2026-06-09", "X", "p1")] * 3 + [("2026-06-09", "Y", "q1")]
+    frame = spark.createDataFrame([(D(d), r, p, 0, 0) for d, r, p in rows],
+                                  "lodged_date date, role string, party_id string, inspected int, seized int")
+    pdf = trends.emerging(frame, ["role", "party_id"], D("2026-06-08"), min_recent=1, top=None, within=["role"])
+    got = [(r.role, r.party_id, r.earlier_share, r.recent_share, r.lift) for r in pdf.itertuples()]
+    assert got == [("X", "p1", 0.5, 1.0, 2.0), ("Y", "q1", 1.0, 1.0, 1.0)]
+
+
 def _write_outcomes(root, day, lines):
     folder = root / "outcomes" / f"date={day}"
     folder.mkdir(parents=True)
@@ -150,3 +161,9 @@ def test_hub_shares_before_after_a_change_day(spark):
     got = [(r.last_hub, r.share_before, r.share_after, r.share_change, r.seized_before, r.seized_after)
            for r in pdf.itertuples()]
     assert got == [("AEJEA", 0.75, 0.25, -0.5, 0, 0), ("OMSLL", 0.25, 0.75, 0.5, 0, 1)]
+
+
+def test_feature_drift_leaves_psi_blank_when_a_part_is_empty(spark):
+    features = spark.createDataFrame([(D("2026-06-08"), "B", 1.0)], "lodged_date date, hs_group string, unit_value_hkd double")
+    pdf = trends.feature_drift(features, D("2026-06-08"), ["unit_value_hkd"], ["hs_group"], bins=2)
+    assert pdf["psi_recent_vs_earlier"].isna().all()
