@@ -97,14 +97,50 @@ def _timed(fn):
     return result, round(time.perf_counter() - t0, 2)
 
 
-def place_night(root: Path, night, per_day: int, seed: int) -> float:
+PARTY_COLUMNS = {"manifests": ("consignor_id", "consignee_id", "forwarder_id"),
+                 "declarations": ("exporter_id", "declarant_id")}
+
+
+def _known_parties(root: Path, days: list[str]) -> dict[str, list[str]]:
+    """Party ids of the given history days, by id prefix (EX, CE, FW, ...)."""
+    ids: set[str] = set()
+    for dataset, columns in PARTY_COLUMNS.items():
+        for day in days:
+            for path in (root / dataset / f"date={day}").glob("*.csv"):
+                frame = pd.read_csv(path, dtype=str, keep_default_na=False, usecols=list(columns))
+                ids.update(frame.to_numpy().ravel())
+    by_prefix: dict[str, list[str]] = {}
+    for party in sorted(i for i in ids if i):
+        by_prefix.setdefault(party[:2], []).append(party)
+    return by_prefix
+
+
+def _adopt_parties(night_dir: Path, known: dict[str, list[str]]) -> None:
+    """Rename the night's parties to parties of the history, the same id always to the same one,
+    so the night's party look-back finds real records as a production night would."""
+    import zlib
+
+    def adopt(party: str) -> str:
+        pool = known.get(party[:2]) if party else None
+        return pool[zlib.crc32(party.encode()) % len(pool)] if pool else party
+
+    for dataset, columns in PARTY_COLUMNS.items():
+        for path in (night_dir / dataset).glob("date=*/*.csv"):
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+            for column in columns:
+                mapping = {p: adopt(p) for p in frame[column].unique()}
+                frame[column] = frame[column].map(mapping)
+            frame.to_csv(path, index=False)
+
+
+def place_night(root: Path, night, per_day: int, seed: int, history_days: list[str]) -> float:
     """Generate a night of `per_day` consignments and put it in the root as day `night`.
 
     The generator writes days of equal volume; a 1,000,000-consignment night over 180 days
     of equal history would be 180 million rows, more than this machine's benchmark budget.
-    The night is generated apart (its own parties) and moved in, replacing any earlier
-    night: the feature build still reads all the stored history it would read in production.
-    Returns the generation's wall seconds.
+    The night is generated apart, its parties renamed to parties seen in `history_days`, and
+    moved in, replacing any earlier night: the feature build reads all the stored history it
+    would read in production. Returns the wall seconds of generating and renaming.
     """
     import shutil
 
@@ -112,7 +148,12 @@ def place_night(root: Path, night, per_day: int, seed: int) -> float:
 
     tmp = root.parent / f"{root.name}-night"
     shutil.rmtree(tmp, ignore_errors=True)
-    _, seconds = _timed(lambda: generate(str(tmp), night, 1, per_day, seed))
+
+    def make():
+        generate(str(tmp), night, 1, per_day, seed)
+        _adopt_parties(tmp, _known_parties(root, history_days))
+
+    _, seconds = _timed(make)
     for dataset in ("manifests", "declarations", "truth"):
         target = root / dataset / f"date={night}"
         shutil.rmtree(target, ignore_errors=True)

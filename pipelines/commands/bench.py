@@ -73,7 +73,7 @@ def _bench_nights(spark, cfg, args, ws, progress, results) -> None:
     results["nights"] = []
     for size in _sizes(args.per_day):
         with progress.stage(f"generate a night of {size:,} consignments"):
-            generated = place_night(root, dt.date.fromisoformat(night), size, args.seed + 1)
+            generated = place_night(root, dt.date.fromisoformat(night), size, args.seed + 1, days[-30:])
         one = {"per_day": size, "generate_seconds": generated}
         for label, workspace, days_kept in (("single_history", single, h), ("double_history", double, 2 * h)):
             with progress.stage(f"night of {size:,} with {days_kept} days of history"):
