@@ -10,6 +10,9 @@ def register(parser):
     parser.add_argument("--workspace", default="bench-workspace")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", default=None, help="JSON file for the figures (default: WORKSPACE/bench.json)")
+    parser.add_argument("--reuse-history", action="store_true",
+                        help="keep the history, aggregates and champion already in WORKSPACE from an earlier "
+                             "run with the same --history-days, and only run the nights")
     parser.add_argument("--stages", default="night,scoring",
                         help="comma-separated: night (a full nightly run at H and at 2H days of history), "
                              "scoring (Spark against in-process predict_proba)")
@@ -29,8 +32,13 @@ def run(args) -> int:
     progress = Progress("bench")
     stages = {s.strip() for s in args.stages.split(",") if s.strip()}
     ws = Path(args.workspace).resolve()
-    shutil.rmtree(ws, ignore_errors=True)
-    ws.mkdir(parents=True)
+    if args.reuse_history and not (ws / "single").is_dir():
+        from pipelines.errors import UserError
+
+        raise UserError(f"--reuse-history: {ws} holds no earlier benchmark history; run once without it")
+    if not args.reuse_history:
+        shutil.rmtree(ws, ignore_errors=True)
+    ws.mkdir(parents=True, exist_ok=True)
     spark = get_spark(cfg)
     results = {"args": {k: v for k, v in vars(args).items() if not k.startswith("_")}, "ratios": {}}
     if "night" in stages:
@@ -58,18 +66,19 @@ def _bench_nights(spark, cfg, args, ws, progress, results) -> None:
     night = (start + dt.timedelta(days=2 * h)).isoformat()
     # Both workspaces register against one store, so the night in each uses the same champion.
     cfg["mlflow"]["tracking_uri"] = f"sqlite:///{ws / 'mlflow.db'}"
-    with progress.stage(f"generate {2 * h} days x {args.history_per_day:,} consignments of history"):
-        generate(str(root), start, 2 * h, args.history_per_day, args.seed)
     days = [(start + dt.timedelta(days=i)).isoformat() for i in range(2 * h)]
-    with progress.stage(f"seed {2 * h} days of aggregates"):
-        results["seed_history"] = seed_history(spark, cfg, str(root), str(double), days, progress)
-    train_days = min(2 * int(cfg["evaluation"]["holdout_days"]), len(days))
-    with progress.stage(f"train the champion on the last {train_days} days of history"):
-        trained = train(spark, cfg, str(root), str(double), dt.date.fromisoformat(days[-train_days]),
-                        dt.date.fromisoformat(days[-1]), progress)
-    results["model_version"] = trained["version"]
-    # The single-history workspace has kept only the last H days, the double one all 2H.
-    copy_history(double, single, days[h:])
+    if not args.reuse_history:
+        with progress.stage(f"generate {2 * h} days x {args.history_per_day:,} consignments of history"):
+            generate(str(root), start, 2 * h, args.history_per_day, args.seed)
+        with progress.stage(f"seed {2 * h} days of aggregates"):
+            results["seed_history"] = seed_history(spark, cfg, str(root), str(double), days, progress)
+        train_days = min(2 * int(cfg["evaluation"]["holdout_days"]), len(days))
+        with progress.stage(f"train the champion on the last {train_days} days of history"):
+            trained = train(spark, cfg, str(root), str(double), dt.date.fromisoformat(days[-train_days]),
+                            dt.date.fromisoformat(days[-1]), progress)
+        results["model_version"] = trained["version"]
+        # The single-history workspace has kept only the last H days, the double one all 2H.
+        copy_history(double, single, days[h:])
     results["nights"] = []
     for size in _sizes(args.per_day):
         with progress.stage(f"generate a night of {size:,} consignments"):
