@@ -267,20 +267,3 @@ def _valid_frame(name: str, flagged: DataFrame) -> DataFrame:
     typed = to_typed(rows, name, keep_lineage=True)
     day = [F.col(PARTITION_DATE).cast("date").alias("partition_date")] if DATASETS[name].partitioned else []
     return typed.select(*DATASETS[name].column_names, *day)
-
-
-def time_validation(spark: SparkSession, cfg: dict, input_root: str, dates: list[str]) -> dict:
-    """Wall seconds to read the days typed (the baseline any job pays) and to validate them,
-    for the benchmark: validation's cost is the difference."""
-    import time
-
-    started = time.perf_counter()
-    for name in PARTITIONED:
-        read_raw(spark, input_root, name, dates).select(*[F.col(c) for c in DATASETS[name].column_names]).write.format("noop").mode("overwrite").save()
-    baseline = time.perf_counter() - started
-    started = time.perf_counter()
-    result = validate_inputs(spark, cfg, input_root, dates, None)
-    for frame in result.valid.values():
-        frame.write.format("noop").mode("overwrite").save()
-    return {"read_seconds": round(baseline, 2), "validate_seconds": round(time.perf_counter() - started, 2),
-            "rows_read": {n: s["rows_read"] for n, s in result.summary["datasets"].items()}}
