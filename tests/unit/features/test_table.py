@@ -53,3 +53,28 @@ def test_expectation_suite_covers_every_non_nullable_feature():
     assert {f.name for f in all_features() if not f.nullable} | set(KEY_COLUMNS) == not_null
     flags = {e["kwargs"]["column"] for e in expectation_suite() if e["kwargs"].get("value_set") == [0, 1]}
     assert flags == {f.name for f in all_features() if f.kind == "flag"}
+
+
+def test_assembly_is_a_chain_of_left_joins(spark):
+    from features.table import assemble_by_consignment
+
+    keys = spark.createDataFrame([("A", "HKHKG"), ("B", "HKHKG"), ("C", "MOMFM")], "consignment_id string, customs_office string")
+    route = spark.createDataFrame([("A", 2, "SGSIN"), ("C", 0, None), ("Z", 9, "AEJEA")],
+                                  "consignment_id string, n_transit_hubs long, first_hub string")
+    party = spark.createDataFrame([("B", 1.5), ("C", None)], "consignment_id string, exporter_seizure_rate double")
+    joined = keys.join(route, "consignment_id", "left").join(party, "consignment_id", "left")
+    assembled = assemble_by_consignment(keys, [route, party])
+    assert assembled.columns == joined.columns
+    assert assembled.schema == joined.schema
+    assert sorted(assembled.collect()) == sorted(joined.collect())  # Z is in no key: not kept
+
+
+def test_assembly_refuses_a_column_two_families_define(spark):
+    import pytest
+
+    from features.table import assemble_by_consignment
+
+    keys = spark.createDataFrame([("A",)], "consignment_id string")
+    one = spark.createDataFrame([("A", 1)], "consignment_id string, n long")
+    with pytest.raises(ValueError, match=r"repeats column\(s\) \['n'\]"):
+        assemble_by_consignment(keys, [one, one])
