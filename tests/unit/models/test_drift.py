@@ -1,6 +1,6 @@
 import math
 
-from models.drift import drift_against, profile_reference, psi
+from models.drift import _categorical_shares, _numeric_shares, drift_against, profile_reference, psi
 
 
 def test_psi_by_hand():
@@ -17,3 +17,13 @@ def test_same_population_has_no_drift_and_a_shift_does(spark):
     shifted = spark.createDataFrame([(float(i % 100) + 50, "NA") for i in range(1000)], "x double, region string")
     moved = drift_against(reference, shifted)
     assert moved["x"] > 0.25 and moved["region"] > 0.25
+
+
+def test_shares_count_missing_bins_and_other_categories(spark):
+    rows = [(1.0, "EU"), (2.0, "EU"), (3.0, "NA"), (None, None), (float("nan"), "XX"), (9.0, "YY")]
+    df = spark.createDataFrame(rows, "x double, region string")
+    reference = _numeric_shares(df, {"x": [1.5, 2.5]})
+    # null/NaN, <=1.5, <=2.5, above
+    assert reference["x"] == [2 / 6, 1 / 6, 1 / 6, 2 / 6]
+    shares = _categorical_shares(df, {"region": ["EU", "NA"]})
+    assert shares["region"] == {"EU": 2 / 6, "NA": 1 / 6, "__missing__": 1 / 6, "__other__": 2 / 6}
