@@ -31,7 +31,6 @@ from features.shape import build_shape_features
 KEY_COLUMNS = ("consignment_id", "lodged_date", "customs_office")
 DEFAULTS = {"numeric": 0, "flag": 0, "categorical": "UNKNOWN"}
 SPARK_TYPES = {"integer": "long", "double": "double", "string": "string"}
-AGGREGATE_NAMES = ("route_daily", "hub_region_daily", "hs6_daily")
 
 
 def _route_keys(consignments: DataFrame, reference: Mapping[str, DataFrame]) -> tuple[DataFrame, DataFrame, DataFrame]:
