@@ -87,7 +87,7 @@ def build_feature_table(
     """consignment_id, lodged_date, customs_office + every registered feature, one row per consignment.
 
     params: the `features` section of conf/base/features.yaml; party_params: the
-    features.parties.PartyParams (pipelines.history_store.party_params()).
+    features.parties.PartyParams (pipelines.io.history_store.party_params()).
     """
     families = _family_frames(consignments, inputs, reference, history, params, party_params)
     table = assemble_by_consignment(consignments.select(*KEY_COLUMNS), families)
@@ -157,7 +157,7 @@ def _expect(kind: str, column: str, mostly: float = 1.0, **kwargs) -> dict:
 def expectation_suite() -> list[dict]:
     """GX expectations for the feature table, derived from the registry: keys and non-nullable
     features not null, flags 0/1, counts and amounts >= 0, closed categories in their sets.
-    Run it with pipelines.expectations.run_suites({"features": table}, {"features": suite}, ...)."""
+    Run it with pipelines.validation.expectations.run_suites({"features": table}, {"features": suite}, ...)."""
     suite = [_expect("not_be_null", key) for key in KEY_COLUMNS]
     for f in all_features():
         if not f.nullable:

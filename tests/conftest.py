@@ -13,8 +13,8 @@ os.environ.setdefault("PYSPARK_PYTHON", os.sys.executable)
 
 @pytest.fixture(scope="session")
 def spark():
-    from pipelines.config import load_config
-    from pipelines.spark import get_spark
+    from pipelines.io.settings import load_config
+    from pipelines.io.spark import get_spark
 
     cfg = load_config()
     cfg["spark"]["shuffle_partitions"] = 2

@@ -14,7 +14,7 @@ LAST_DAY = START + dt.timedelta(days=DAYS - 1)
 
 @pytest.fixture(scope="session")
 def input_root(tmp_path_factory):
-    from pipelines.synthetic import generate
+    from pipelines.devtools.synthetic import generate
 
     root = tmp_path_factory.mktemp("input")
     generate(str(root), START, DAYS, PER_DAY, seed=11)

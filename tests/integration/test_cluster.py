@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    from pipelines.local_cluster import start, stop_pids
+    from pipelines.devtools.local_cluster import start, stop_pids
 
     state = start(str(tmp_path_factory.mktemp("cluster")), worker_memory="2g")
     try:

@@ -7,9 +7,9 @@ import datetime as dt
 
 import pytest
 
-from pipelines.readers import read_raw
-from pipelines.synthetic import CORRUPTIONS_FILE, generate
-from pipelines.validation import validate_inputs
+from pipelines.io.readers import read_raw
+from pipelines.devtools.synthetic import CORRUPTIONS_FILE, generate
+from pipelines.validation.inputs import validate_inputs
 
 DAYS = ["2026-09-01", "2026-09-02", "2026-09-03"]
 

@@ -15,13 +15,13 @@ pytestmark = pytest.mark.slow
 
 
 def _cfg():
-    from pipelines.config import load_config
+    from pipelines.io.settings import load_config
 
     return load_config()
 
 
 def test_first_training_registers_a_champion_with_its_record(trained):
-    from pipelines import tracking
+    from pipelines.io import tracking
 
     cfg = _cfg()
     tracking.configure(cfg, trained)
@@ -65,7 +65,7 @@ def test_rerun_gives_byte_identical_lists(trained, input_root):
 def test_reloading_the_champion_gives_identical_scores(trained, spark):
     from features.registry import model_inputs
     from models.factory import to_model_frame
-    from pipelines import tracking
+    from pipelines.io import tracking
 
     cfg = _cfg()
     tracking.configure(cfg, trained)
@@ -81,7 +81,7 @@ def test_reloading_the_champion_gives_identical_scores(trained, spark):
 
 
 def test_promotion_refuses_a_worse_challenger_then_accepts_and_rollback_restores(trained, input_root, monkeypatch):
-    from pipelines import tracking
+    from pipelines.io import tracking
 
     # A shorter, later window than the champion's: any challenger will do, the margin decides.
     later = TRAIN_TO + dt.timedelta(days=3)

@@ -41,8 +41,8 @@ def test_report_is_self_contained_and_logged(report_path, trained):
     assert f"nights with scores</th><td class=\"t\">{LAST_DAY}<" in html
     assert "No RANDOM inspection of a scored night has an outcome yet" in html
 
-    from pipelines import tracking
-    from pipelines.config import load_config
+    from pipelines.io import tracking
+    from pipelines.io.settings import load_config
 
     tracking.configure(load_config(), trained)
     experiment = tracking.client().get_experiment_by_name(load_config("report")["experiment"])
@@ -87,7 +87,7 @@ def test_report_without_features_says_what_to_run(trained, input_root, capsys):
 
 
 def test_hostile_text_is_escaped_and_neutralised():
-    from pipelines import report
+    from pipelines.outputs import trend_report as report
 
     hostile = "<script>alert(1)</script>"
     frame = pd.DataFrame({"party_id": [hostile, "=HYPERLINK(\"http://x\")", "$\\alpha$"], "recent": [3, 2, 1]})

@@ -5,7 +5,7 @@ import datetime as dt
 
 from pyspark.sql import types as T
 
-from pipelines.contract import DATASETS
+from pipelines.validation.contract import DATASETS
 
 D = dt.date
 

@@ -14,7 +14,7 @@ PARAMS = {
 
 def test_feature_table_has_every_feature_once_per_consignment(spark):
     from features.parties import build_party_daily
-    from pipelines.history_store import party_params
+    from pipelines.io.history_store import party_params
 
     c = consignments(spark, [
         {"consignment_id": "A", "route_ports": ["SGSIN"], "destination_country": "ZZ"},  # unknown country
@@ -39,7 +39,7 @@ def test_feature_table_has_every_feature_once_per_consignment(spark):
     # history includes the lodging day itself, which a consignment must not see
     assert rows["A"]["route_count_90d"] == 0 and rows["A"]["hs6_count_90d"] == 0
     # The registry-derived expectation suite passes on a well-formed table
-    from pipelines.expectations import run_suites
+    from pipelines.validation.expectations import run_suites
 
     from features.table import expectation_suite
 

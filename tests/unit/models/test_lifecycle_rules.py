@@ -1,4 +1,4 @@
-from pipelines.lifecycle import decide
+from pipelines.jobs.promote import decide
 
 
 def test_decide_refuses_worse_and_accepts_better_or_equal_within_margin():

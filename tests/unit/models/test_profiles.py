@@ -5,7 +5,7 @@ import yaml
 from pyspark.sql import types as T
 
 from models.profiles import active_profiles, apply_profiles, parse_profiles, profile_columns
-from pipelines.config import conf_root
+from pipelines.io.settings import conf_root
 from pipelines.errors import UserError
 
 COLUMNS = {"hs_chapter": "string", "dest_region": "string", "n_transit_hubs": "integer",

@@ -4,7 +4,7 @@ from pyspark.sql import types as T
 
 from models.profiles import DETAIL_COLUMNS, parse_profiles, profile_columns
 from models.reasons import add_reasons, check_templates
-from pipelines.config import conf_root
+from pipelines.io.settings import conf_root
 from pipelines.errors import UserError
 
 CONTRIBUTIONS = T.ArrayType(T.StructType([T.StructField("feature", T.StringType()), T.StructField("value", T.StringType()),

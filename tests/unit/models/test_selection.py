@@ -8,7 +8,7 @@ from pyspark.sql import types as T
 
 from models.profiles import parse_profiles, profile_columns
 from models.selection import check_policy, select_for_inspection
-from pipelines.config import conf_root
+from pipelines.io.settings import conf_root
 from pipelines.errors import UserError
 
 CONTRIBUTIONS = T.ArrayType(T.StructType([T.StructField("feature", T.StringType()), T.StructField("value", T.StringType()),

@@ -1,0 +1,222 @@
+"""The one MLflow wrapper: tracking store, runs, model logging, registry and aliases."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from contextlib import contextmanager
+from pathlib import Path
+
+from pipelines.errors import UserError
+
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+_HISTORY_TAG = "champion_history"  # registered-model tag: JSON list of earlier champions, newest last
+
+
+def _mlflow():
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    # Progress bars of artifact downloads would clutter job logs, reports and notebooks.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    import mlflow
+
+    return mlflow
+
+
+def tracking_uri(cfg: dict, workspace: str) -> str:
+    """MLFLOW_TRACKING_URI, else conf mlflow.tracking_uri, else a SQLite store inside the workspace."""
+    uri = os.environ.get("MLFLOW_TRACKING_URI") or cfg.get("mlflow", {}).get("tracking_uri")
+    if uri:
+        return uri
+    Path(workspace).mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{Path(workspace).resolve() / 'mlflow.db'}"
+
+
+def configure(cfg: dict, workspace: str) -> str:
+    mlflow = _mlflow()
+    uri = tracking_uri(cfg, workspace)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    return uri
+
+
+def _experiment_id(name: str, workspace: str) -> str:
+    mlflow = _mlflow()
+    experiment = mlflow.get_experiment_by_name(name)
+    if experiment is not None:
+        return experiment.experiment_id
+    artifact_location = None
+    if mlflow.get_tracking_uri().startswith("sqlite:"):
+        # Without this, a SQLite store puts artifacts in ./mlruns of whatever folder we run from.
+        artifact_location = (Path(workspace).resolve() / "mlartifacts").as_uri()
+    return mlflow.create_experiment(name, artifact_location=artifact_location)
+
+
+@contextmanager
+def run(experiment: str, workspace: str, run_name: str, tags: dict | None = None):
+    mlflow = _mlflow()
+    experiment_id = _experiment_id(experiment, workspace)
+    all_tags = {"git_commit": git_commit(), **(tags or {})}
+    with mlflow.start_run(experiment_id=experiment_id, run_name=run_name, tags=all_tags) as active:
+        yield active
+
+
+def log_params(params: dict) -> None:
+    _mlflow().log_params({k: str(v)[:500] for k, v in params.items()})
+
+
+def log_metrics(metrics: dict, step: int | None = None) -> None:
+    clean = {k.replace("@", "_at_"): float(v) for k, v in metrics.items() if v is not None}
+    _mlflow().log_metrics(clean, step=step)
+
+
+def log_dict(data: dict, artifact_file: str) -> None:
+    _mlflow().log_dict(data, artifact_file)
+
+
+def log_text(text: str, artifact_file: str) -> None:
+    _mlflow().log_text(text, artifact_file)
+
+
+def log_artifact(path: str, artifact_path: str | None = None) -> None:
+    _mlflow().log_artifact(path, artifact_path)
+
+
+def log_figure(figure, artifact_file: str) -> None:
+    _mlflow().log_figure(figure, artifact_file)
+
+
+def log_and_register_model(model, input_example, registered_name: str) -> str:
+    """Logs the whole Pipeline (sklearn + pyfunc flavours) and registers it; returns the version."""
+    mlflow = _mlflow()
+    from mlflow.models import infer_signature
+
+    signature = infer_signature(input_example, model.predict_proba(input_example)[:, 1])
+    info = mlflow.sklearn.log_model(
+        model,
+        name="model",
+        # skops refuses HistGradientBoosting's types; the artifact stays inside our own store.
+        serialization_format="cloudpickle",
+        signature=signature,
+        input_example=input_example,
+        registered_model_name=registered_name,
+        pyfunc_predict_fn="predict_proba",
+    )
+    return str(info.registered_model_version)
+
+
+def client():
+    return _mlflow().MlflowClient()
+
+
+def alias_version(name: str, alias: str) -> str | None:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return str(client().get_model_version_by_alias(name, alias).version)
+    except MlflowException:
+        return None
+
+
+def resolve_version(name: str, ref: str) -> str:
+    """A version number or an alias -> the version number, with a clear error if unknown."""
+    from mlflow.exceptions import MlflowException
+
+    if ref.isdigit():
+        try:
+            client().get_model_version(name, ref)
+        except MlflowException:
+            raise UserError(f"model {name} has no version {ref}; list them with `shiprisk models`") from None
+        return ref
+    version = alias_version(name, ref)
+    if version is None:
+        raise UserError(
+            f"model {name} has no version with alias {ref!r}; train one first with `shiprisk train`, "
+            "or list versions with `shiprisk models`"
+        )
+    return version
+
+
+def load_model(name: str, ref: str):
+    """The fitted Pipeline of a version or alias (e.g. 'champion'), and its version number."""
+    version = resolve_version(name, ref)
+    return _mlflow().sklearn.load_model(f"models:/{name}/{version}"), version
+
+
+def set_alias(name: str, alias: str, version: str) -> None:
+    client().set_registered_model_alias(name, alias, version)
+
+
+def delete_alias(name: str, alias: str) -> None:
+    client().delete_registered_model_alias(name, alias)
+
+
+def champion_history(name: str) -> list[str]:
+    model = client().get_registered_model(name)
+    return json.loads(model.tags.get(_HISTORY_TAG, "[]"))
+
+
+def set_champion(name: str, version: str) -> str | None:
+    """Moves the champion alias, remembering the one it replaces for rollback."""
+    previous = alias_version(name, CHAMPION)
+    if previous is not None and previous != version:
+        history = champion_history(name) + [previous]
+        client().set_registered_model_tag(name, _HISTORY_TAG, json.dumps(history[-20:]))
+    set_alias(name, CHAMPION, version)
+    return previous
+
+
+def rollback_champion(name: str) -> tuple[str, str]:
+    """Points champion back at the previous champion; returns (from_version, to_version)."""
+    history = champion_history(name)
+    current = alias_version(name, CHAMPION)
+    if current is None:
+        raise UserError(f"model {name} has no champion to roll back; train one with `shiprisk train`")
+    if not history:
+        raise UserError(f"model {name} has no earlier champion than version {current}; nothing to roll back to")
+    previous = history.pop()
+    client().set_registered_model_tag(name, _HISTORY_TAG, json.dumps(history))
+    set_alias(name, CHAMPION, previous)
+    return current, previous
+
+
+def list_versions(name: str) -> list[dict]:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        versions = client().search_model_versions(f"name='{name}'")
+    except MlflowException:
+        return []
+    rows = []
+    for mv in sorted(versions, key=lambda v: int(v.version)):
+        run = client().get_run(mv.run_id) if mv.run_id else None
+        rows.append(
+            {
+                "version": mv.version,
+                "aliases": list(mv.aliases or []),
+                "run_id": mv.run_id,
+                "created": mv.creation_timestamp,
+                "metrics": dict(run.data.metrics) if run else {},
+                "params": dict(run.data.params) if run else {},
+            }
+        )
+    return rows
+
+
+def run_metrics(run_id: str) -> dict:
+    return dict(client().get_run(run_id).data.metrics)
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+            cwd=Path(__file__).resolve().parents[2],
+        )
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def load_dict(run_id: str, artifact_file: str) -> dict:
+    return _mlflow().artifacts.load_dict(f"runs:/{run_id}/{artifact_file}")

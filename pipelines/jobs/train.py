@@ -1,0 +1,130 @@
+"""`shiprisk train`: fit on an earlier part of the window, evaluate on its later days, register."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+from pipelines.io import tracking
+from pipelines.errors import UserError
+from pipelines.jobs.evaluate import evaluate_window, headline
+from pipelines.outputs.evaluation_report import write_report
+from pipelines.io.progress import Progress
+from pipelines.jobs.windows import days_between, load_window, with_labels
+
+# Columns brought to the driver to fit: the labelled rows (inspected consignments only).
+_ROW_COLUMNS = ["consignment_id", "lodged_date", "label", "selection_reason", "seized_value_hkd"]
+
+
+def input_digest(summary: dict) -> str:
+    """A digest of what was read: files and row counts per dataset."""
+    return hashlib.sha256(json.dumps(summary, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def split_days(days: list[str], holdout_days: int) -> tuple[list[str], list[str]]:
+    if len(days) <= holdout_days:
+        raise UserError(
+            f"the window has {len(days)} days but evaluation.holdout_days is {holdout_days}: "
+            "widen --from/--to or lower holdout_days in conf/local/shiprisk.yaml"
+        )
+    return days[:-holdout_days], days[-holdout_days:]
+
+
+def train(spark, cfg: dict, input_root: str, workspace: str, first: dt.date, last: dt.date, progress: Progress) -> dict:
+    from features.registry import model_inputs, registry_version
+    from models.training import TrainingDataError, check_training_rows, fit, permutation_importances
+
+    eval_cfg, model_cfg = cfg["evaluation"], cfg["model"]
+    days = days_between(first, last)
+    fit_days, holdout = split_days(days, int(eval_cfg["holdout_days"]))
+    window = load_window(spark, cfg, input_root, workspace, days, progress)
+    numeric, categorical = model_inputs()
+    features = window.features.cache()
+
+    with progress.stage("collect labelled rows"):
+        # Only outcomes inspected before the hold-out began: what was known when fitting.
+        fit_rows = with_labels(features.filter(features.lodged_date < holdout[0]), window.outcomes, known_before=holdout[0])
+        rows = fit_rows.select(*_ROW_COLUMNS, *categorical, *numeric).toPandas()
+    try:
+        check_training_rows(rows["label"].to_numpy(), int(eval_cfg["min_labelled_rows"]),
+                            int(eval_cfg["min_positives"]), f"training window {fit_days[0]}..{fit_days[-1]}")
+    except TrainingDataError as exc:
+        raise UserError(f"{exc}: choose a longer window with more inspected consignments") from None
+
+    with progress.stage(f"fit on {len(rows)} labelled consignments"):
+        try:
+            model = fit(rows, numeric, categorical, model_cfg)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+
+    with progress.stage(f"evaluate on hold-out {holdout[0]}..{holdout[-1]}"):
+        holdout_features = features.filter(features.lodged_date >= holdout[0])
+        report = evaluate_window(model, holdout_features, window.outcomes, window.truth, numeric, categorical, eval_cfg,
+                                 drift_reference=True)
+        drift_reference = report.pop("drift_reference")
+    with progress.stage("permutation importance on the hold-out"):
+        hold_rows = with_labels(holdout_features, window.outcomes).select(*_ROW_COLUMNS, *categorical, *numeric).toPandas()
+        report["permutation_importance"] = permutation_importances(model, hold_rows, numeric, categorical,
+                                                                   int(model_cfg.get("seed", 0)))
+        flat = headline(report, float(eval_cfg["headline_capacity"]))
+
+    name = cfg["mlflow"]["registered_model"]
+    tracking.configure(cfg, workspace)
+    run_name = f"train {fit_days[0]}..{fit_days[-1]}"
+    with progress.stage("log to MLflow and register"), tracking.run(cfg["mlflow"]["experiment_training"], workspace, run_name) as run:
+        tracking.log_params({
+            **{f"model.{k}": v for k, v in model_cfg.items()},
+            "train_from": fit_days[0], "train_to": fit_days[-1],
+            "holdout_from": holdout[0], "holdout_to": holdout[-1],
+            "n_train_rows": len(rows), "n_train_positives": int(rows["label"].sum()),
+            "n_random_rows": int((rows["selection_reason"] == "RANDOM").sum()),
+            "feature_registry_version": registry_version(),
+            "numeric_features": ",".join(numeric), "categorical_features": ",".join(categorical),
+            "input_digest": input_digest(window.validation_summary), "input_root": input_root,
+        })
+        tracking.log_metrics(flat)
+        out_dir = Path(workspace) / "reports" / f"train-{run.info.run_id}"
+        json_path, html_path = write_report(report, flat, str(out_dir), f"Training evaluation, run {run.info.run_id}",
+                                            f"fitted on {fit_days[0]}..{fit_days[-1]}, evaluated on {holdout[0]}..{holdout[-1]}")
+        for path in sorted(out_dir.iterdir()):  # report, JSON, precision@k, PR, reliability, importance plots
+            tracking.log_artifact(str(path), "evaluation")
+        tracking.log_dict(window.validation_summary, "validation_summary.json")
+        tracking.log_dict(drift_reference, "drift_reference.json")
+        from models.factory import to_model_frame
+
+        example = to_model_frame(rows.head(5), numeric, categorical)
+        version = tracking.log_and_register_model(model, example, name)
+        alias = tracking.CHALLENGER if tracking.alias_version(name, tracking.CHAMPION) else tracking.CHAMPION
+        if alias == tracking.CHAMPION:
+            tracking.set_champion(name, version)
+        else:
+            tracking.set_alias(name, alias, version)
+        run_id = run.info.run_id
+        card = _model_card(name, version, run, rows, report)
+        card_path = out_dir / "model_card.md"
+        card_path.write_text(card, encoding="utf-8")
+        tracking.log_artifact(str(card_path))
+        (Path(workspace) / "model_card.md").write_text(card, encoding="utf-8")
+    features.unpersist()
+    return {"version": version, "alias": alias, "run_id": run_id, "headline": flat, "report_json": json_path,
+            "report_html": html_path, "train_rows": len(rows), "fit_days": [fit_days[0], fit_days[-1]],
+            "holdout_days": [holdout[0], holdout[-1]]}
+
+
+def _model_card(name, version, run, rows, report) -> str:
+    from features.registry import all_features
+    from models.model_card import render_model_card
+
+    params = tracking.client().get_run(run.info.run_id).data.params
+    info = {
+        "name": name, "version": version, "run_id": run.info.run_id, "git_commit": tracking.git_commit(),
+        "train_from": params["train_from"], "train_to": params["train_to"],
+        "holdout_from": params["holdout_from"], "holdout_to": params["holdout_to"],
+        "n_train_rows": len(rows), "n_train_positives": int(rows["label"].sum()),
+        "n_random_rows": int((rows["selection_reason"] == "RANDOM").sum()),
+        "random_sample_weight": params.get("model.random_sample_weight"),
+        "calibration_method": params.get("model.calibration_method"),
+        "feature_registry_version": params["feature_registry_version"], "input_digest": params["input_digest"],
+    }
+    return render_model_card(info, report, all_features())

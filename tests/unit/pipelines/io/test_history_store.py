@@ -1,0 +1,138 @@
+"""The incremental party-history store: nightly updates equal a full recompute, days are replaced."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+from pyspark.testing import assertDataFrameEqual
+
+from features.parties import PARTY_ROLES, PartyParams, build_party_daily, build_party_features
+from pipelines.io.history_store import (
+    backfill_party_daily,
+    lookback_days,
+    party_params,
+    read_party_daily,
+    stored_days,
+    update_party_daily,
+)
+
+D = dt.date(2026, 9, 1)
+PARAMS = PartyParams(seizure_prior=0.1, prior_strength=10.0, new_party_days=30)
+CONSIGNMENT_SCHEMA = T.StructType(
+    [T.StructField("consignment_id", T.StringType()), T.StructField("lodged_date", T.DateType())]
+    + [T.StructField(c, T.StringType()) for c in (*PARTY_ROLES.values(), "destination_country")]
+    + [T.StructField("transport_mode", T.StringType())]  # an extra column the store ignores
+)
+OUTCOME_SCHEMA = T.StructType([
+    T.StructField("consignment_id", T.StringType()), T.StructField("inspected_on", T.DateType()),
+    T.StructField("selection_reason", T.StringType()), T.StructField("result", T.StringType()),
+])
+# The history of tests/unit/features/test_parties.py: (id, lodged offset from D, exporter,
+# consignor, consignee, forwarder, declarant, destination).
+HISTORY = [
+    ("H0", -366, "E1", "S1", "C1", "F1", "B1", "GB"),
+    ("H1", -365, "E1", "S1", "C1", "F1", "B1", "US"),
+    ("H3", -31, "E1", "S1", "C1", None, "B1", "US"),
+    ("H2", -30, "E1", "S1", "C2", "F1", "B1", "DE"),
+    ("H7", -12, "E4", "S4", "C3", "F1", "B1", "US"),
+    ("H4", -1, "E2", "S2", "C1", "F1", None, "FR"),
+]
+OUTCOMES = [("H0", -364, "CLEAN"), ("H1", -363, "SEIZED"), ("H3", -29, "SEIZED"), ("H4", -1, "CLEAN"), ("H2", 0, "SEIZED")]
+TARGETS = [("T1", 0, "E1", "S1", "C1", "F1", "B1", "US"), ("T2", 0, "E2", "S3", "C3", "F1", None, "US")]
+
+
+def day(offset: int) -> dt.date:
+    return D + dt.timedelta(days=offset)
+
+
+def iso(offset: int) -> str:
+    return day(offset).isoformat()
+
+
+def consignments(spark, rows):
+    return spark.createDataFrame([(cid, day(off), *rest, "SEA") for cid, off, *rest in rows], CONSIGNMENT_SCHEMA)
+
+
+def outcomes(spark, rows):
+    return spark.createDataFrame([(cid, day(off), "RISK", result) for cid, off, result in rows], OUTCOME_SCHEMA)
+
+
+def nightly(spark, workspace, offset):
+    """What the nightly job passes: the day's consignments and the outcomes inspected that day."""
+    todays = consignments(spark, [r for r in HISTORY if r[1] == offset])
+    inspected = outcomes(spark, [o for o in OUTCOMES if o[1] == offset])
+    update_party_daily(spark, workspace, todays, inspected, [iso(offset)])
+
+
+@pytest.fixture(scope="module")
+def store(spark, tmp_path_factory):
+    """Back-fill up to D-30, then three nights: D-29 (H3's seizure), D-12 (H7), D-1 (H4 and its outcome)."""
+    workspace = str(tmp_path_factory.mktemp("workspace"))
+    backfill_party_daily(spark, workspace, consignments(spark, HISTORY), outcomes(spark, OUTCOMES), iso(-366), iso(-30),
+                         outcome_lookback_days=180)
+    for offset in (-29, -12, -1):
+        nightly(spark, workspace, offset)
+    return workspace
+
+
+def full_aggregate(spark):
+    return build_party_daily(consignments(spark, HISTORY), outcomes(spark, OUTCOMES))
+
+
+def test_incremental_store_equals_full_recompute(spark, store):
+    stored = read_party_daily(spark, store, before=iso(0), lookback_days=365)
+    full = full_aggregate(spark)
+    assertDataFrameEqual(stored, full.where(F.col("day").between(day(-365), day(-1))))
+    targets = consignments(spark, TARGETS)
+    assertDataFrameEqual(build_party_features(targets, stored, PARAMS), build_party_features(targets, full, PARAMS))
+
+
+def test_only_days_with_events_have_folders(spark, store):
+    # Lodging days -366, -365, -31, -30, -12, -1 and inspection days -364, -363, -29 (-1 twice).
+    expected = sorted(iso(o) for o in (-366, -365, -364, -363, -31, -30, -29, -12, -1))
+    assert stored_days(spark, store) == expected
+
+
+def test_read_touches_only_the_window(spark, store):
+    frame = read_party_daily(spark, store, before=iso(0), lookback_days=30)
+    assert {_offset_of(f) for f in frame.inputFiles()} == {-30, -29, -12, -1}  # [D-30, D-1]; D-31 is not read
+    assert frame.where(F.col("day") < day(-30)).count() == 0
+
+
+def _offset_of(path: str) -> int:
+    stamp = path.split("date=")[1][:10]
+    return (dt.date.fromisoformat(stamp) - D).days
+
+
+def test_later_nights_leave_day_d_unchanged(spark, store):
+    before = read_party_daily(spark, store, before=iso(0), lookback_days=365).collect()
+    nightly(spark, store, 0)  # H2's seizure, known on D
+    try:
+        assertDataFrameEqual(read_party_daily(spark, store, before=iso(0), lookback_days=365), before)
+        on_d = read_party_daily(spark, store, before=iso(1), lookback_days=1)
+        assert on_d.where("role = 'exporter' AND party_id = 'E1'").select("seizures").collect()[0][0] == 1
+    finally:
+        update_party_daily(spark, store, consignments(spark, []), outcomes(spark, []), [iso(0)])
+    assert iso(0) not in stored_days(spark, store)  # an empty day leaves no folder behind
+
+
+def test_rewriting_a_day_replaces_it(spark, tmp_path):
+    workspace = str(tmp_path)
+    h7 = [r for r in HISTORY if r[0] == "H7"]
+    changed = [("H7", -12, "E9", "S4", "C3", "F1", "B1", "US")]
+    update_party_daily(spark, workspace, consignments(spark, changed), outcomes(spark, []), [iso(-12)], 180)
+    update_party_daily(spark, workspace, consignments(spark, h7), outcomes(spark, []), [iso(-12)], 180)
+    update_party_daily(spark, workspace, consignments(spark, h7), outcomes(spark, []), [iso(-12)], 180)
+    exporters = read_party_daily(spark, workspace, before=iso(0), lookback_days=30).where(
+        "role = 'exporter' AND item = 'TOTAL'")
+    assert [(r.party_id, r.shipments) for r in exporters.collect()] == [("E4", 1)]  # no E9, no double count
+
+
+def test_conf_values():
+    assert lookback_days() >= 365
+    params = party_params()
+    assert 0 < params.seizure_prior < 1 and params.prior_strength > 0 and params.new_party_days > 0
+    with pytest.raises(ValueError, match="lookback_days"):
+        lookback_days({"history_store": {"lookback_days": 90}})

@@ -1,0 +1,190 @@
+import csv
+import datetime as dt
+import re
+import xml.etree.ElementTree as ET
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipelines.outputs.lists import XLSX_MAX_CHARS, office_file_stem, publish_inspection_lists, write_inspection_lists
+
+HYPERLINK = '=HYPERLINK("http://x","y")'
+CMD = "+cmd|' /C calc'!A0"
+SUM = "@SUM(1)"
+SCRIPT = "<script>alert(1)</script>"
+EMOJI = "watch \U0001F4E6\U0001F6A2"
+CHINESE = "\u4e2d\u6587\u624b\u888b"  # 中文手袋
+LONG = "leather bag " * 833 + "end"  # 10,000 characters
+HOSTILE = [HYPERLINK, CMD, SUM, SCRIPT, EMOJI, CHINESE, LONG, "-2+3", "\tTAB", "\ufe63x"]
+NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+
+
+def _selected(descriptions=HOSTILE):
+    rows = [dict(consignment_id=f"C{i:02d}", customs_office="HK/AIR", selected=True, rank_in_office=i + 1, lane="RED",
+                 score=0.9 - i / 100, score_adjusted=0.9 - i / 100, selection_basis="MODEL", selection_reason="RISK",
+                 profile_hits=[], reasons=[f"goods: {d}", d], main_goods_description=d, brands=["LUMORA", d],
+                 lodged_date=dt.date(2026, 9, 5), package_count=3, gross_weight_kg=12.5, exporter_id=d[:20],
+                 model_version="7", run_id="r1")
+            for i, d in enumerate(descriptions)]
+    rows.append(dict(rows[0], consignment_id="Z", customs_office="KWC", selected=False, lane="GREEN"))
+    return pd.DataFrame(rows)
+
+
+def test_writes_every_office_and_format(tmp_path):
+    paths = write_inspection_lists(_selected(), str(tmp_path), "2026-09-05")
+    assert sorted(Path(p).name for p in paths) == [
+        "HK_AIR.csv", "HK_AIR.html", "HK_AIR.xlsx", "KWC.csv", "KWC.html", "KWC.xlsx"]
+    with open(tmp_path / "KWC.csv", encoding="utf-8-sig", newline="") as fh:
+        assert len(list(csv.reader(fh))) == 1  # nothing selected: the header only
+    assert "No consignment is listed" in (tmp_path / "KWC.html").read_text(encoding="utf-8")
+
+
+def test_csv_neutralises_formulas_and_keeps_text(tmp_path):
+    write_inspection_lists(_selected(), str(tmp_path), "2026-09-05")
+    with open(tmp_path / "HK_AIR.csv", encoding="utf-8-sig", newline="") as fh:
+        records = list(csv.DictReader(fh))
+    got = [r["main_goods_description"] for r in records]
+    assert got == ["'" + HYPERLINK, "'" + CMD, "'" + SUM, SCRIPT, EMOJI, CHINESE, LONG, "'-2+3", "'\tTAB", "\ufe63x"]
+    assert records[0]["reason_2"] == "'" + HYPERLINK and records[0]["reason_1"] == "goods: " + HYPERLINK
+    assert records[0]["brands"] == "LUMORA; " + HYPERLINK  # the cell starts with text: safe as is
+    assert records[0]["rank_in_office"] == "1" and records[0]["score"] == "0.9000"
+    assert [r["consignment_id"] for r in records] == [f"C{i:02d}" for i in range(len(HOSTILE))]
+
+
+def _xlsx_cells(path):
+    with zipfile.ZipFile(path) as zf:
+        shared = [si.findtext("m:t", namespaces=NS) or "" for si in ET.fromstring(zf.read("xl/sharedStrings.xml"))]
+        styles = ET.fromstring(zf.read("xl/styles.xml"))
+        sheet_xml = zf.read("xl/worksheets/sheet1.xml").decode("utf-8")
+    xfs = styles.find("m:cellXfs", NS).findall("m:xf", NS)
+    cells = {}
+    for c in ET.fromstring(sheet_xml).iter(f"{{{NS['m']}}}c"):
+        value = c.findtext("m:v", namespaces=NS)
+        text = shared[int(value)] if c.get("t") == "s" else value
+        quoted = xfs[int(c.get("s", 0))].get("quotePrefix") == "1"
+        cells[c.get("r")] = (text, c.get("t"), quoted)
+    return cells, sheet_xml
+
+
+def test_xlsx_has_no_formulas_and_quotes_formula_like_text(tmp_path):
+    write_inspection_lists(_selected(HOSTILE + ["y" * 40_000]), str(tmp_path), "2026-09-05")
+    cells, sheet_xml = _xlsx_cells(tmp_path / "HK_AIR.xlsx")
+    assert "<f>" not in sheet_xml and "<f " not in sheet_xml
+    header = {text: re.sub(r"\d", "", ref) for ref, (text, _, _) in cells.items() if ref.endswith("1") and ref[1:] == "1"}
+    column = header["Goods description"]
+    described = [cells[f"{column}{row}"] for row in range(2, len(HOSTILE) + 3)]
+    assert [text for text, _, _ in described[:-1]] == HOSTILE  # the text itself, no apostrophe added
+    assert all(kind == "s" for _, kind, _ in described)
+    assert [quoted for _, _, quoted in described[:4]] == [True, True, True, False]
+    assert described[7][2] and described[8][2]  # "-2+3" and a leading tab
+    assert len(described[-1][0]) == XLSX_MAX_CHARS  # Excel's cell limit, not a broken file
+    assert cells[f"{header['Model score']}2"][1] is None  # numbers stay numbers
+
+
+def test_html_is_escaped_and_self_contained(tmp_path):
+    write_inspection_lists(_selected(), str(tmp_path), "2026-09-05")
+    page = (tmp_path / "HK_AIR.html").read_text(encoding="utf-8")
+    assert SCRIPT not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert page.count("<script") == 1  # only the page's own sorting script
+    assert "=HYPERLINK(&#34;http://x&#34;,&#34;y&#34;)" in page
+    assert EMOJI in page and CHINESE in page and LONG in page
+    for external in ("src=", "href=", "<link", "url(", "@import"):
+        assert external not in page
+    assert "@media print" in page and "aria-sort" in page
+
+
+def test_rerun_gives_byte_identical_files(tmp_path):
+    first = write_inspection_lists(_selected(), str(tmp_path / "a"), "2026-09-05")
+    second = write_inspection_lists(_selected(), str(tmp_path / "b"), "2026-09-05")
+    for a, b in zip(first, second):
+        assert Path(a).read_bytes() == Path(b).read_bytes(), a
+
+
+def test_from_spark_selection_frame_and_published_atomically(spark, tmp_path):
+    pdf = _selected([CHINESE, SCRIPT, "plain"])
+    frame = spark.createDataFrame(pdf.iloc[::-1].reset_index(drop=True))  # arrives out of order
+    paths = publish_inspection_lists(frame, str(tmp_path), "2026-09-05")
+    target = tmp_path / "lists" / "date=2026-09-05"
+    assert sorted(paths) == sorted(str(target / n) for n in
+                                   ("HK_AIR.csv", "HK_AIR.xlsx", "HK_AIR.html", "KWC.csv", "KWC.xlsx", "KWC.html"))
+    with open(target / "HK_AIR.csv", encoding="utf-8-sig", newline="") as fh:
+        records = list(csv.DictReader(fh))
+    assert [r["consignment_id"] for r in records] == ["C00", "C01", "C02"]
+    assert records[0]["reason_1"] == "goods: " + CHINESE and records[1]["reason_2"] == SCRIPT
+    assert [p.name for p in tmp_path.joinpath("lists").iterdir()] == ["date=2026-09-05"]  # no temp dir left
+
+
+def test_office_code_with_a_dot_keeps_its_whole_name(tmp_path):
+    frame = _selected(["plain"]).assign(customs_office="HK.AIR")
+    names = sorted(Path(p).name for p in write_inspection_lists(frame, str(tmp_path), "2026-09-05"))
+    assert names == ["HK.AIR.csv", "HK.AIR.html", "HK.AIR.xlsx"]
+
+
+@pytest.mark.parametrize("office, stem", [("HKAIR", "HKAIR"), ("HK/AIR", "HK_AIR"), ("../etc", "_._etc"),
+                                          (None, "UNKNOWN_OFFICE"), ("\u6e2f", "_")])
+def test_office_file_stem_is_a_safe_name(office, stem):
+    assert office_file_stem(office) == stem
+
+
+def test_load_targeting_checks_the_shipped_conf_and_names_a_bad_profile(tmp_path, monkeypatch):
+    from pipelines.io.settings import conf_root
+    from pipelines.errors import UserError
+    from pipelines.outputs.lists import load_targeting
+
+    profiles, policy, templates = load_targeting()
+    assert profiles and policy["novel_conditions"] and templates["features"]
+
+    conf = tmp_path / "conf"
+    (conf / "base").mkdir(parents=True)
+    for name in ("selection", "reasons"):
+        (conf / "base" / f"{name}.yaml").write_bytes((conf_root() / "base" / f"{name}.yaml").read_bytes())
+    (conf / "base" / "profiles.yaml").write_text(
+        "profiles:\n  - {name: NO_OWNER, reason: r, conditions: [{feature: hs_chapter, in: ['42']}], action: force_red,"
+        " valid_from: 2026-09-01, valid_to: 2026-09-12}\n", encoding="utf-8")
+    monkeypatch.setenv("SHIPRISK_CONF_DIR", str(conf))
+    with pytest.raises(UserError, match="profile 'NO_OWNER': field 'owner': is missing or empty"):
+        load_targeting()
+
+
+def test_shipped_conf_end_to_end_on_feature_table_columns(spark, tmp_path):
+    """load_targeting -> select_for_inspection -> lists, on a frame shaped like the nightly's scored table."""
+    from pyspark.sql import types as T
+
+    from features.table import table_schema
+    from models.selection import select_for_inspection
+    from pipelines.outputs.lists import load_targeting
+
+    contributions = T.ArrayType(T.StructType([T.StructField("feature", T.StringType()),
+                                              T.StructField("value", T.StringType()),
+                                              T.StructField("contribution", T.DoubleType())]))
+    table = T.StructType([T.StructField(f.name, f.dataType) for f in table_schema().fields])  # nullable here
+    details = ["exporter_id", "consignee_id", "consignor_id", "forwarder_id", "port_of_loading", "route_ports",
+               "port_of_discharge", "main_hs_code", "main_goods_description", "model_version", "run_id"]
+    fields = list(table.fields) + [T.StructField(c, T.StringType()) for c in details if c not in table.fieldNames()]
+    fields += [T.StructField("score", T.DoubleType()), T.StructField("top_contributions", contributions)]
+    schema = T.StructType(fields)
+    base = {f.name: None for f in fields} | {"customs_office": "HKAIR", "lodged_date": dt.date(2026, 9, 5),
+                                             "model_version": "3", "run_id": "r9"}
+    rows = [
+        base | {"consignment_id": "JOINT", "score": 0.02, "exporter_id": "E1", "consignee_id": "Q1", "hs_chapter": "42",
+                "dest_region": "EUROPE", "n_transit_hubs": 1, "destination_country": "DE", "route_ports": "AEJEA;GRPIR"},
+        base | {"consignment_id": "BRAND", "score": 0.93, "exporter_id": "E2", "consignee_id": "Q2",
+                "matched_brand": "LUMORA", "unit_value_hkd": 12.0, "value_to_genuine_ratio": 0.015,
+                "main_goods_description": SCRIPT,
+                "top_contributions": [("value_to_genuine_ratio", "0.015", 1.2), ("n_transit_hubs", "0", 0.1)]},
+        base | {"consignment_id": "LOW", "score": 0.01, "exporter_id": "E3", "consignee_id": "Q3"},
+    ]
+    frame = spark.createDataFrame([tuple(r[f.name] for f in fields) for r in rows], schema)
+    profiles, policy, templates = load_targeting()
+    selected = select_for_inspection(frame, profiles, policy, "2026-09-05", templates)
+    publish_inspection_lists(selected, str(tmp_path), "2026-09-05")
+    with open(tmp_path / "lists" / "date=2026-09-05" / "HKAIR.csv", encoding="utf-8-sig", newline="") as fh:
+        records = {r["consignment_id"]: r for r in csv.DictReader(fh)}
+    assert set(records) == {"JOINT", "BRAND"}
+    assert records["JOINT"]["selection_basis"] == "PROFILE" and records["JOINT"]["rank_in_office"] == "1"
+    assert records["JOINT"]["reason_1"].startswith("Joint operation with EU and US customs")
+    assert records["BRAND"]["reason_1"] == (
+        "brand LUMORA declared at HK$12.00 a unit, 0.02 times the lowest genuine price")
+    assert records["BRAND"]["selection_reason"] == "RISK" and records["BRAND"]["lane"] == "RED"
