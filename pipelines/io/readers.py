@@ -14,6 +14,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from pipelines.errors import UserError
+from pipelines.io.filesystem import glob_files, hadoop_fs
 from pipelines.validation.contract import DATASETS, Dataset
 
 SOURCE_FILE = "_source_file"
@@ -21,9 +23,6 @@ PARTITION_DATE = "_partition_date"
 CORRUPT_RECORD = "_corrupt_record"
 FORMATS = ("csv", "parquet")
 _DATE_DIR = re.compile(r"date=(\d{4}-\d{2}-\d{2})")
-
-
-from pipelines.errors import UserError  # noqa: E402
 
 
 class InputError(UserError):
@@ -37,45 +36,6 @@ class SourceFile:
     partition_date: str | None
 
 
-def _jvm_fs(spark: SparkSession, uri: str):
-    jvm = spark.sparkContext._jvm
-    conf = spark.sparkContext._jsc.hadoopConfiguration()
-    path = jvm.org.apache.hadoop.fs.Path(uri)
-    return path.getFileSystem(conf), path
-
-
-def _glob(spark: SparkSession, pattern: str) -> list[str]:
-    fs, path = _jvm_fs(spark, pattern)
-    statuses = fs.globStatus(path)
-    if statuses is None:
-        return []
-    return sorted(str(s.getPath().toString()) for s in statuses if s.isFile())
-
-
-def path_exists(spark: SparkSession, uri: str) -> bool:
-    fs, path = _jvm_fs(spark, uri)
-    return bool(fs.exists(path))
-
-
-def delete_path(spark: SparkSession, uri: str) -> None:
-    fs, path = _jvm_fs(spark, uri)
-    if fs.exists(path):
-        fs.delete(path, True)
-
-
-def replace_path(spark: SparkSession, source: str, target: str) -> bool:
-    """Move source to target, removing whatever target held; False if source is absent."""
-    delete_path(spark, target)
-    fs, src = _jvm_fs(spark, source)
-    if not fs.exists(src):
-        return False
-    _, dst = _jvm_fs(spark, target)
-    fs.mkdirs(dst.getParent())
-    if not fs.rename(src, dst):
-        raise OSError(f"could not move {source} to {target}")
-    return True
-
-
 def list_source_files(spark: SparkSession, root: str, dataset: Dataset, dates: list[str] | None = None) -> list[SourceFile]:
     """Data files of a dataset under an input root; for partitioned data, only the given days."""
     root = root.rstrip("/")
@@ -87,7 +47,7 @@ def list_source_files(spark: SparkSession, root: str, dataset: Dataset, dates: l
     files = []
     for folder in dirs:
         for fmt in FORMATS:
-            for path in _glob(spark, f"{folder}/*.{fmt}"):
+            for path in glob_files(spark, f"{folder}/*.{fmt}"):
                 match = _DATE_DIR.search(path)
                 files.append(SourceFile(path, fmt, match.group(1) if match else None))
     return files
@@ -97,7 +57,7 @@ def read_first_line(spark: SparkSession, uri: str) -> str | None:
     """The first physical line of a file, read through Hadoop FS so any Spark URI works."""
     jvm = spark.sparkContext._jvm
     try:
-        fs, path = _jvm_fs(spark, uri)
+        fs, path = hadoop_fs(spark, uri)
         stream = fs.open(path)
         try:
             reader = jvm.java.io.BufferedReader(jvm.java.io.InputStreamReader(stream, "UTF-8"))

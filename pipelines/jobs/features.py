@@ -22,7 +22,7 @@ from pyspark.sql import types as T
 
 from pipelines.io.settings import load_config, reference_path
 from pipelines.io.progress import Progress
-from pipelines.io.readers import _jvm_fs
+from pipelines.io.filesystem import hadoop_fs
 
 REFERENCE_SCHEMAS = {
     "countries": "iso2 string, name string, region string, belt_and_road int, note string, source string",
@@ -59,7 +59,7 @@ def _uri(workspace: str, *parts: str) -> str:
 
 def stored_days(spark: SparkSession, uri: str) -> list[str]:
     """Days with a date=D folder under uri."""
-    fs, path = _jvm_fs(spark, f"{uri}/date=*")
+    fs, path = hadoop_fs(spark, f"{uri}/date=*")
     statuses = fs.globStatus(path) or []
     return sorted(str(s.getPath().getName()).split("=", 1)[1] for s in statuses if s.isDirectory())
 
@@ -67,7 +67,7 @@ def stored_days(spark: SparkSession, uri: str) -> list[str]:
 def replace_days(spark: SparkSession, frame: DataFrame, uri: str, day_column: str, days: list[str]) -> None:
     """Make uri/date=D hold exactly frame's rows of day D, for each D in days."""
     for day in days:
-        fs, path = _jvm_fs(spark, f"{uri}/date={day}")
+        fs, path = hadoop_fs(spark, f"{uri}/date={day}")
         if fs.exists(path):
             fs.delete(path, True)
     wanted = [dt.date.fromisoformat(d) for d in days]

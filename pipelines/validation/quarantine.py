@@ -11,7 +11,8 @@ from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from pipelines.validation.contract import Dataset
-from pipelines.io.readers import CORRUPT_RECORD, PARTITION_DATE, SOURCE_FILE, delete_path, replace_path
+from pipelines.io.filesystem import delete_path, replace_path
+from pipelines.io.readers import CORRUPT_RECORD, PARTITION_DATE, SOURCE_FILE
 
 ROW_ID = "_row_id"
 REASONS = "_reasons"
