@@ -35,6 +35,7 @@ check-chromium:
 	  fi; }
 
 test: install check-java check-chromium
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

@@ -47,15 +47,19 @@ class FeatureDef:
 
 
 def all_features() -> list[FeatureDef]:
-    """Every registered feature, family by family; families not built yet are skipped."""
+    """Every registered feature, family by family.
+
+    A family module that cannot be imported, or that defines no FEATURES, is an error: a
+    renamed file must not make its features vanish from the model in silence."""
     found: list[FeatureDef] = []
     for module_name in FAMILY_MODULES:
         try:
             module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
+        except ImportError as exc:
+            raise ImportError(f"feature family {module_name} cannot be imported ({exc}); fix the module or "
+                              "remove it from features.registry.FAMILY_MODULES") from exc
+        if not getattr(module, "FEATURES", None):
+            raise ValueError(f"feature family {module_name} defines no FEATURES")
         found.extend(module.FEATURES)
     names = [f.name for f in found]
     duplicates = sorted({n for n in names if names.count(n) > 1})

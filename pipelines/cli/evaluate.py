@@ -10,18 +10,14 @@ def register(parser):
 
 
 def run(args) -> int:
-    from pipelines.io.settings import load_config
-    from pipelines.jobs.promote import evaluate
-    from pipelines.io.progress import Progress
-    from pipelines.io.spark import get_spark
-    from pipelines.jobs.windows import parse_day
+    from pipelines.io.context import open_context
+    from pipelines.io.workspace import parse_day
+    from pipelines.jobs.evaluate import evaluate
 
     first, last = parse_day(args.date_from, "from"), parse_day(args.date_to, "to")
-    cfg = load_config()
-    progress = Progress("evaluate")
-    spark = get_spark(cfg)
-    result = evaluate(spark, cfg, args.input, args.workspace, first, last, args.model, progress)
-    print(format_summary(result["version"], result["report"], cfg["evaluation"]["capacities"]))
+    ctx = open_context("evaluate", args.workspace)
+    result = evaluate(ctx, args.input, first, last, args.model)
+    print(format_summary(result["version"], result["report"], ctx.settings["evaluation"]["capacities"]))
     print(f"report: {result['report_html']}\n        {result['report_json']}")
     return 0
 

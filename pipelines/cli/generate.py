@@ -25,13 +25,15 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipelines.io.progress import Progress
-    from pipelines.devtools.synthetic import generate
+    import time
 
-    progress = Progress("generate")
-    summary = generate(args.out, args.start, args.days, args.per_day, args.seed, fmt=args.format,
-                       dirty=args.dirty, progress=progress)
-    print(f"wrote {len(summary['files'])} files under {summary['out']} in {progress.elapsed:.1f}s")
+    from pipelines.devtools.synthetic import generate
+    from pipelines.io.settings import load_settings
+
+    started = time.perf_counter()
+    summary = generate(args.out, args.start, args.days, args.per_day, args.seed, load_settings()["synthetic"],
+                       fmt=args.format, dirty=args.dirty)
+    print(f"wrote {len(summary['files'])} files under {summary['out']} in {time.perf_counter() - started:.1f}s")
     for name, rows in summary["rows"].items():
         print(f"  {name:<15} {rows:>10,} rows")
     print(f"  consignments {summary['consignments']:,}, counterfeit base rate {summary['base_rate']:.2%}, "

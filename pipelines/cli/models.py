@@ -10,15 +10,13 @@ def register(parser):
 
 
 def run(args) -> int:
-    from pipelines.io import tracking
-    from pipelines.io.settings import load_config
+    from pipelines.io.context import open_context
+    from pipelines.jobs.promote import model_versions
 
-    cfg = load_config()
-    tracking.configure(cfg, args.workspace)
-    name = cfg["mlflow"]["registered_model"]
-    rows = tracking.list_versions(name)
+    ctx = open_context("models", args.workspace)
+    uri, rows = model_versions(ctx)
     if not rows:
-        print(f"no versions of {name} in {tracking.tracking_uri(cfg, args.workspace)}; train one with `shiprisk train`")
+        print(f"no versions of {ctx.settings['mlflow']['registered_model']} in {uri}; train one with `shiprisk train`")
         return 0
     print(f"{'version':>7}  {'aliases':<20} {'trained on':<23} " + " ".join(f"{m[:26]:>26}" for m in _SHOWN))
     for r in rows:

@@ -9,25 +9,20 @@ def register(parser):
 
 
 def run(args) -> int:
-    from pipelines.io.settings import load_config
+    from pipelines.io.context import open_context
+    from pipelines.io.workspace import parse_day
     from pipelines.jobs.nightly import nightly
-    from pipelines.io.progress import Progress
-    from pipelines.io.spark import get_spark
-    from pipelines.jobs.windows import parse_day
 
     day = parse_day(args.date)
-    cfg = load_config()
-    progress = Progress("nightly")
-    with progress.stage("start Spark"):
-        spark = get_spark(cfg)
-    summary = nightly(spark, cfg, args.input, args.workspace, day, progress)
+    ctx = open_context("nightly", args.workspace)
+    summary = nightly(ctx, args.input, day)
     c = summary["counts"]
     print(f"nightly {day}: {c['consignments_read']} consignments read, {c['consignments_scored']} scored, "
           f"{c['consignments_quarantined']} quarantined, {c['selected']} selected "
           f"({', '.join(f'{k} {v}' for k, v in sorted(summary['selection_by_basis'].items()))}); "
           f"model version {summary['model_version']}")
     print(f"scores: {summary['outputs']['scores']}\nlists:  {summary['outputs']['lists']}")
-    print(f"record: {args.workspace}/runs/date={day}/summary.json")
+    print(f"record: {ctx.workspace.summary(day.isoformat())}")
     if summary["drift_warnings"]:
         print(f"drift warning (PSI above threshold): {', '.join(summary['drift_warnings'])}; see docs/operations.md")
     return 0

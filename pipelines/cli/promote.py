@@ -11,16 +11,13 @@ def register(parser):
 
 
 def run(args) -> int:
-    from pipelines.io.settings import load_config
+    from pipelines.io.context import open_context
+    from pipelines.io.workspace import parse_day
     from pipelines.jobs.promote import promote
-    from pipelines.io.progress import Progress
-    from pipelines.io.spark import get_spark
-    from pipelines.jobs.windows import parse_day
 
-    cfg = load_config()
     first = parse_day(args.date_from, "from") if args.date_from else None
     last = parse_day(args.date_to, "to") if args.date_to else None
-    decision = promote(get_spark(cfg), cfg, args.workspace, Progress("promote"), args.force, args.input, first, last)
+    decision = promote(open_context("promote", args.workspace), args.force, args.input, first, last)
     verb = "promoted" if decision["promoted"] else "kept"
     print(f"{verb}: champion is now version {decision['champion']} ({decision['reason']}"
           f"{'; forced' if decision.get('forced') else ''})")

@@ -7,11 +7,9 @@ def register(parser):
 
 
 def run(args) -> int:
-    from pipelines.io import tracking
-    from pipelines.io.settings import load_config
+    from pipelines.io.context import open_context
+    from pipelines.jobs.promote import rollback
 
-    cfg = load_config()
-    tracking.configure(cfg, args.workspace)
-    current, previous = tracking.rollback_champion(cfg["mlflow"]["registered_model"])
+    current, previous = rollback(open_context("rollback", args.workspace))
     print(f"champion moved back from version {current} to version {previous}")
     return 0

@@ -9,20 +9,15 @@ def register(parser):
 
 
 def run(args) -> int:
-    from pipelines.io.settings import load_config
-    from pipelines.io.progress import Progress
-    from pipelines.io.spark import get_spark
+    from pipelines.io.context import open_context
+    from pipelines.io.workspace import parse_day
     from pipelines.jobs.train import train
-    from pipelines.jobs.windows import parse_day
 
     first, last = parse_day(args.date_from, "from"), parse_day(args.date_to, "to")
-    cfg = load_config()
-    progress = Progress("train")
-    with progress.stage("start Spark"):
-        spark = get_spark(cfg)
-    result = train(spark, cfg, args.input, args.workspace, first, last, progress)
+    ctx = open_context("train", args.workspace)
+    result = train(ctx, args.input, first, last)
     h = result["headline"]
-    print(f"registered {cfg['mlflow']['registered_model']} version {result['version']} as @{result['alias']} "
+    print(f"registered {ctx.settings['mlflow']['registered_model']} version {result['version']} as @{result['alias']} "
           f"(run {result['run_id']}), fitted on {result['train_rows']} labelled consignments "
           f"{result['fit_days'][0]}..{result['fit_days'][1]}")
     print(f"hold-out {result['holdout_days'][0]}..{result['holdout_days'][1]}: " + ", ".join(

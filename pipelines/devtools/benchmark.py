@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import os
 import resource
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from pipelines.io.workspace import Workspace, day_folder
 
 
 def peak_memory_mb(spark) -> dict:
@@ -52,24 +55,24 @@ def synthetic_features(n: int, numeric: list[str], categorical: list[str], seed:
     return pd.DataFrame(frame)
 
 
-def bench_scoring(spark, cfg: dict, n_rows: int, seed: int = 0) -> dict:
+def bench_scoring(spark, settings: dict, n_rows: int, seed: int = 0) -> dict:
     """Spark (mapInPandas + Arrow) against in-process predict_proba on the same rows and cores."""
     from features.registry import model_inputs
     from models.factory import make_model, to_model_frame
-    from pipelines.jobs.scoring import score_consignments
+    from pipelines.io.scoring import score_consignments
 
     numeric, categorical = model_inputs()
     train = synthetic_features(20_000, numeric, categorical, seed)
     signal = train[numeric[0]] if numeric else 0.0
     labels = (np.random.default_rng(seed).random(len(train)) < 1 / (1 + np.exp(4 - 0.5 * signal))).astype(int)
-    model = make_model(numeric, categorical, cfg["model"]).fit(to_model_frame(train, numeric, categorical), labels)
+    model = make_model(numeric, categorical, settings["model"]).fit(to_model_frame(train, numeric, categorical), labels)
 
     rows = synthetic_features(n_rows, numeric, categorical, seed + 1)
     t0 = time.perf_counter()
     model.predict_proba(to_model_frame(rows, numeric, categorical))
     in_process = time.perf_counter() - t0
 
-    path = Path(cfg.get("bench_dir", "/tmp")) / f"shiprisk-bench-features-{n_rows}.parquet"
+    path = Path(tempfile.gettempdir()) / f"shiprisk-bench-features-{n_rows}.parquet"
     rows.to_parquet(path, index=False)
     frame = spark.read.parquet(str(path)).repartition(spark.sparkContext.defaultParallelism).cache()
     frame.count()
@@ -133,14 +136,14 @@ def _adopt_parties(night_dir: Path, known: dict[str, list[str]]) -> None:
             frame.to_csv(path, index=False)
 
 
-def _make_night(tmp: str, night, per_day: int, seed: int, root: str, history_days: list[str]) -> None:
+def _make_night(tmp: str, night, per_day: int, seed: int, root: str, history_days: list[str], world: dict) -> None:
     from pipelines.devtools.synthetic import generate
 
-    generate(tmp, night, 1, per_day, seed)
+    generate(tmp, night, 1, per_day, seed, world)
     _adopt_parties(Path(tmp), _known_parties(Path(root), history_days))
 
 
-def place_night(root: Path, night, per_day: int, seed: int, history_days: list[str]) -> float:
+def place_night(root: Path, night, per_day: int, seed: int, history_days: list[str], world: dict) -> float:
     """Generate a night of `per_day` consignments and put it in the root as day `night`.
 
     The generator writes days of equal volume; a 1,000,000-consignment night over 180 days
@@ -160,7 +163,7 @@ def place_night(root: Path, night, per_day: int, seed: int, history_days: list[s
         # In a child process: the generator holds a million-row night in pandas (~3.6 GB), which
         # would otherwise stand as the driver's peak memory in the night's figures.
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-            pool.submit(_make_night, str(tmp), night, per_day, seed, str(root), history_days).result()
+            pool.submit(_make_night, str(tmp), night, per_day, seed, str(root), history_days, world).result()
 
     _, seconds = _timed(make)
     for dataset in ("manifests", "declarations", "truth"):
@@ -171,7 +174,7 @@ def place_night(root: Path, night, per_day: int, seed: int, history_days: list[s
     return seconds
 
 
-def seed_history(spark, cfg: dict, root: str, workspace: str, days: list[str], progress) -> dict:
+def seed_history(ctx, root: str, days: list[str]) -> dict:
     """Validate the history days and write only their daily aggregates, in one pass.
 
     A night reads the past only as these aggregates, so the benchmark need not build the
@@ -180,22 +183,22 @@ def seed_history(spark, cfg: dict, root: str, workspace: str, days: list[str], p
     from pipelines.jobs.features import update_aggregates
     from pipelines.validation.inputs import validate_inputs
 
-    validated, validate_s = _timed(lambda: validate_inputs(spark, cfg, root, days, None, progress=progress))
-    _, aggregate_s = _timed(lambda: update_aggregates(spark, cfg, validated.valid, workspace, progress))
+    validated, validate_s = _timed(lambda: validate_inputs(ctx, root, days, record=False))
+    _, aggregate_s = _timed(lambda: update_aggregates(ctx, validated.valid))
     validated.release()
     return {"days": len(days), "consignments": validated.summary["consignments_valid"],
             "validate_seconds": validate_s, "aggregates_seconds": aggregate_s}
 
 
-def copy_history(source: Path, target: Path, days: list[str]) -> None:
+def copy_history(source: Workspace, target: Workspace, days: list[str]) -> None:
     """The aggregates of `days` only: a workspace that has kept a shorter history."""
     import shutil
 
-    for dataset in (source / "aggregates").iterdir():
+    for dataset in Path(source.aggregates).iterdir():
         for day in days:
-            folder = dataset / f"date={day}"
+            folder = Path(day_folder(str(dataset), day))
             if folder.is_dir():
-                shutil.copytree(folder, target / "aggregates" / dataset.name / folder.name)
+                shutil.copytree(folder, Path(day_folder(target.aggregate(dataset.name), day)))
 
 
 def _read_without_validation(spark, root: str, night: str) -> None:
@@ -206,17 +209,18 @@ def _read_without_validation(spark, root: str, night: str) -> None:
         read_dataset(spark, root, name, [night]).write.format("noop").mode("overwrite").save()
 
 
-def bench_nightly(spark, cfg: dict, root: str, workspace: str, night: str, label: str) -> dict:
-    """One real nightly run (validate, features, score, select, explain, publish) and its stage timings."""
+def bench_nightly(ctx, root: str, night: str) -> dict:
+    """One real nightly run (validate, features, score, select, explain, publish) and its stage timings.
+
+    ctx: a context of its own (its progress records this run's stage timings alone)."""
     import datetime as dt
 
     from pipelines.jobs.nightly import nightly
-    from pipelines.io.progress import Progress
 
-    progress = Progress(f"bench night, {label}")  # its own: the run's stage timings alone
+    spark = ctx.spark
     # Each night starts as a fresh process would: nothing cached from the previous one.
     spark.catalog.clearCache()
-    summary, wall = _timed(lambda: nightly(spark, cfg, root, workspace, dt.date.fromisoformat(night), progress))
+    summary, wall = _timed(lambda: nightly(ctx, root, dt.date.fromisoformat(night)))
     stages = summary["timings_seconds"]
     validate, features = round(stages[f"validate {night}"], 2), round(stages["build features"], 2)
     rows = summary["counts"]["consignments_read"]

@@ -20,10 +20,11 @@ import os
 import shutil
 import socket
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from pipelines.errors import UserError
+from pipelines.io.workspace import Workspace
 
 TMP_MARK = ".tmp-"
 OLD_MARK = ".old-"
@@ -106,10 +107,6 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def lock_path(workspace: str | os.PathLike, name: str, date: str) -> Path:
-    return Path(workspace) / "locks" / f"{name}-{date}.lock"
-
-
 def _holder(path: Path) -> str:
     try:
         info = json.loads(path.read_text(encoding="utf-8") or "{}")
@@ -141,9 +138,9 @@ def _acquire(path: Path) -> int | None:
 
 
 @contextlib.contextmanager
-def date_lock(workspace: str | os.PathLike, name: str, date: str) -> Iterator[Path]:
+def date_lock(workspace: Workspace, name: str, date: str) -> Iterator[Path]:
     """Run the block as the only `name` run for `date` in this workspace, or raise UserError."""
-    path = lock_path(workspace, name, date)
+    path = workspace.lock(name, date)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = _acquire(path)
     if fd is None:
@@ -151,7 +148,7 @@ def date_lock(workspace: str | os.PathLike, name: str, date: str) -> Iterator[Pa
                         f"wait for it to finish, or remove {path} if that process is gone")
     try:
         info = {"pid": os.getpid(), "host": socket.gethostname(),
-                "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+                "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(info).encode("utf-8"), 0)
         yield path

@@ -1,14 +1,47 @@
-"""Layered configuration: conf/base, then conf/local, then SHIPRISK__* environment variables."""
+"""Settings: every conf/base/*.yaml file, merged with conf/local/ and SHIPRISK__* variables, once.
+
+One tree, one override rule. `shiprisk.yaml`'s sections (spark, mlflow, model, ...) sit at
+the top; every other file is the section named after it (features.yaml -> `features`,
+validation.yaml -> `validation`, ...). Then, in order, each layer replaces what it names:
+
+    conf/base/<file>.yaml  <  conf/local/<file>.yaml  <  SHIPRISK__<SECTION>__<KEY>=value
+
+A key that base does not define is an error naming the key and its source (a misspelt
+override would otherwise be ignored in silence), except inside the open maps below, whose
+keys are data (office codes, currencies, spark.* settings). Lists are replaced whole.
+
+A command loads the settings once (`load_settings`) and passes them down; nothing below
+the command line reads a YAML file.
+"""
 from __future__ import annotations
 
 import copy
+import difflib
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from pipelines.errors import UserError
+
 ENV_PREFIX = "SHIPRISK__"
+MAIN_FILE = "shiprisk"
+SECTION_FILES = ("features", "parties", "validation", "selection", "profiles", "reasons", "report", "synthetic")
+# Maps whose keys are data, not settings: any key may be added.
+OPEN_MAPS = {
+    ("spark", "extra"),
+    ("features", "fx_fallback_hkd_per_unit"),
+    ("validation", "thresholds"),
+    ("selection", "office_capacity"),
+    ("reasons", "features"),
+    ("reasons", "basis"),
+}
+
+
+class SettingsError(UserError):
+    """A configuration file or override that cannot be used; the message names it."""
 
 
 def conf_root() -> Path:
@@ -17,33 +50,54 @@ def conf_root() -> Path:
     return Path(override) if override else Path(__file__).resolve().parents[2] / "conf"
 
 
-def _merge(base: dict, override: dict) -> dict:
-    merged = copy.deepcopy(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
+def reference_path(filename: str, root: Path | None = None) -> Path:
+    """A versioned reference data file under conf/reference/."""
+    path = (root or conf_root()) / "reference" / filename
+    if not path.exists():
+        raise SettingsError(f"reference data {path} is missing; restore it from the repository")
+    return path
 
 
 def _read_yaml(path: Path) -> dict:
     if not path.exists():
         return {}
-    with path.open(encoding="utf-8") as fh:
-        data = yaml.safe_load(fh) or {}
+    try:
+        with path.open(encoding="utf-8") as fh:
+            data = yaml.safe_load(fh) or {}
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"{path} is not valid YAML: {exc}") from None
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
+        raise SettingsError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
     return data
 
 
-def _env_overrides(environ: dict[str, str]) -> dict:
+def _layer(root: Path, folder: str) -> dict:
+    """One layer (base or local) as a single tree."""
+    tree = _read_yaml(root / folder / f"{MAIN_FILE}.yaml")
+    for name in SECTION_FILES:
+        content = _read_yaml(root / folder / f"{name}.yaml")
+        if content:
+            if name in tree:
+                raise SettingsError(f"{root / folder}: section {name!r} is defined both in {MAIN_FILE}.yaml and "
+                                    f"{name}.yaml; keep it in {name}.yaml")
+            tree[name] = content
+    return tree
+
+
+def _env_layer(environ: Mapping[str, str]) -> dict:
     """SHIPRISK__SPARK__MASTER=spark://h:7077 -> {"spark": {"master": "spark://h:7077"}}."""
     overrides: dict = {}
-    for name, raw in environ.items():
+    for name, raw in sorted(environ.items()):
         if not name.startswith(ENV_PREFIX):
             continue
-        keys = [k.lower() for k in name[len(ENV_PREFIX):].split("__") if k]
+        keys = [k for k in name[len(ENV_PREFIX):].split("__") if k]
+        if not keys:
+            continue
+        # Setting names are lower case; keys inside an open map are data (office codes) and keep theirs.
+        for i in range(len(keys)):
+            if tuple(keys[:i]) in OPEN_MAPS:
+                break
+            keys[i] = keys[i].lower()
         node = overrides
         for key in keys[:-1]:
             node = node.setdefault(key, {})
@@ -51,19 +105,31 @@ def _env_overrides(environ: dict[str, str]) -> dict:
     return overrides
 
 
-def load_config(name: str = "shiprisk", environ: dict[str, str] | None = None) -> dict[str, Any]:
-    """The merged configuration of conf/base/<name>.yaml."""
-    root = conf_root()
-    base = _read_yaml(root / "base" / f"{name}.yaml")
-    if not base:
-        raise FileNotFoundError(f"no configuration at {root / 'base' / (name + '.yaml')}; set SHIPRISK_CONF_DIR")
-    merged = _merge(base, _read_yaml(root / "local" / f"{name}.yaml"))
-    return _merge(merged, _env_overrides(dict(os.environ if environ is None else environ)))
+def _merge(base: dict, override: dict, source: str, path: tuple[str, ...] = ()) -> dict:
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        where = (*path, key)
+        if key not in base and path not in OPEN_MAPS:
+            known = sorted(base)
+            hint = difflib.get_close_matches(str(key), known, n=1)
+            raise SettingsError(
+                f"unknown setting {'.'.join(map(str, where))} in {source}"
+                + (f"; did you mean {'.'.join(map(str, (*path, hint[0])))}?" if hint else "")
+                + (f" (known here: {', '.join(known)})" if known and not hint else ""))
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            merged[key] = _merge(base[key], value, source, where)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
 
 
-def reference_path(filename: str) -> Path:
-    """A versioned reference data file under conf/reference/."""
-    path = conf_root() / "reference" / filename
-    if not path.exists():
-        raise FileNotFoundError(f"reference data {path} is missing")
-    return path
+def load_settings(root: Path | None = None, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The merged, checked settings tree (see the module docstring)."""
+    root = root or conf_root()
+    base = _layer(root, "base")
+    if not base.get("spark"):
+        raise SettingsError(f"no configuration at {root / 'base' / (MAIN_FILE + '.yaml')}; set SHIPRISK_CONF_DIR "
+                            "to the project's conf/ folder")
+    merged = _merge(base, _layer(root, "local"), f"{root / 'local'}")
+    env = _env_layer(os.environ if environ is None else environ)
+    return _merge(merged, env, "the SHIPRISK__* environment variables")

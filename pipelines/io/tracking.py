@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pipelines.errors import UserError
+from pipelines.io.workspace import Workspace
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -23,16 +24,16 @@ def _mlflow():
     return mlflow
 
 
-def tracking_uri(cfg: dict, workspace: str) -> str:
+def tracking_uri(cfg: dict, workspace: Workspace) -> str:
     """MLFLOW_TRACKING_URI, else conf mlflow.tracking_uri, else a SQLite store inside the workspace."""
-    uri = os.environ.get("MLFLOW_TRACKING_URI") or cfg.get("mlflow", {}).get("tracking_uri")
+    uri = os.environ.get("MLFLOW_TRACKING_URI") or cfg["mlflow"]["tracking_uri"]
     if uri:
         return uri
-    Path(workspace).mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{Path(workspace).resolve() / 'mlflow.db'}"
+    workspace.mlflow_db.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{workspace.mlflow_db}"
 
 
-def configure(cfg: dict, workspace: str) -> str:
+def configure(cfg: dict, workspace: Workspace) -> str:
     mlflow = _mlflow()
     uri = tracking_uri(cfg, workspace)
     mlflow.set_tracking_uri(uri)
@@ -40,7 +41,7 @@ def configure(cfg: dict, workspace: str) -> str:
     return uri
 
 
-def _experiment_id(name: str, workspace: str) -> str:
+def _experiment_id(name: str, workspace: Workspace) -> str:
     mlflow = _mlflow()
     experiment = mlflow.get_experiment_by_name(name)
     if experiment is not None:
@@ -48,12 +49,12 @@ def _experiment_id(name: str, workspace: str) -> str:
     artifact_location = None
     if mlflow.get_tracking_uri().startswith("sqlite:"):
         # Without this, a SQLite store puts artifacts in ./mlruns of whatever folder we run from.
-        artifact_location = (Path(workspace).resolve() / "mlartifacts").as_uri()
+        artifact_location = workspace.mlflow_artifacts.as_uri()
     return mlflow.create_experiment(name, artifact_location=artifact_location)
 
 
 @contextmanager
-def run(experiment: str, workspace: str, run_name: str, tags: dict | None = None):
+def run(experiment: str, workspace: Workspace, run_name: str, tags: dict | None = None):
     mlflow = _mlflow()
     experiment_id = _experiment_id(experiment, workspace)
     all_tags = {"git_commit": git_commit(), **(tags or {})}
@@ -74,16 +75,8 @@ def log_dict(data: dict, artifact_file: str) -> None:
     _mlflow().log_dict(data, artifact_file)
 
 
-def log_text(text: str, artifact_file: str) -> None:
-    _mlflow().log_text(text, artifact_file)
-
-
 def log_artifact(path: str, artifact_path: str | None = None) -> None:
     _mlflow().log_artifact(path, artifact_path)
-
-
-def log_figure(figure, artifact_file: str) -> None:
-    _mlflow().log_figure(figure, artifact_file)
 
 
 def log_and_register_model(model, input_example, registered_name: str) -> str:
@@ -201,10 +194,6 @@ def list_versions(name: str) -> list[dict]:
             }
         )
     return rows
-
-
-def run_metrics(run_id: str) -> dict:
-    return dict(client().get_run(run_id).data.metrics)
 
 
 def git_commit() -> str:

@@ -1,11 +1,20 @@
-"""Scoring a window with a fitted model and measuring it three ways (see models.evaluation)."""
+"""`shiprisk evaluate`: score a window with a registered version and measure it three ways (see
+models.evaluation); `evaluate_window` is the measurement training and promotion share."""
 from __future__ import annotations
+
+import datetime as dt
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from features.registry import model_inputs
 from models.evaluation import labelled_metrics, truth_at_capacity
-from pipelines.jobs.scoring import score_consignments
+from pipelines.io import tracking
+from pipelines.io.context import RunContext
+from pipelines.io.scoring import score_consignments
+from pipelines.io.workspace import days_between
+from pipelines.jobs.windows import load_window
+from pipelines.outputs.evaluation_report import write_report
 
 # Columns brought to the driver for the labelled views: inspected rows only, which the
 # inspection capacity bounds to a small share of the data.
@@ -94,3 +103,47 @@ def headline(report: dict, capacity: float) -> dict:
     flat["legacy_rules_hit_rate"] = report["baselines"].get("legacy_rules_hit_rate")
     flat["legacy_rules_truth_precision"] = report["baselines"].get("legacy_rules_truth_precision")
     return {k: v for k, v in flat.items() if v is not None}
+
+
+def _label_days(last: dt.date, lag: int) -> list[str]:
+    return days_between(last + dt.timedelta(days=1), last + dt.timedelta(days=lag)) if lag > 0 else []
+
+
+def evaluate_versions(ctx: RunContext, input_root: str, first: dt.date, last: dt.date,
+                      refs: list[str]) -> dict[str, dict]:
+    """{version: {"report", "headline"}} for each version or alias in `refs`, on one window."""
+    cfg, workspace, progress = ctx.settings, ctx.workspace, ctx.progress
+    name = cfg["mlflow"]["registered_model"]
+    tracking.configure(cfg, workspace)
+    models = {}
+    for ref in refs:
+        model, version = tracking.load_model(name, ref)
+        models[version] = model
+    eval_cfg = cfg["evaluation"]
+    window = load_window(ctx, input_root, days_between(first, last),
+                         label_days=_label_days(last, int(eval_cfg["label_lag_days"])))
+    numeric, categorical = model_inputs()
+    features = window.features.cache()
+    results = {}
+    for version, model in models.items():
+        with progress.stage(f"evaluate version {version} on {first}..{last}"):
+            report = evaluate_window(model, features, window.outcomes, window.truth, numeric, categorical, eval_cfg)
+        results[version] = {"report": report, "headline": headline(report, float(eval_cfg["headline_capacity"]))}
+    features.unpersist()
+    return results
+
+
+def evaluate(ctx: RunContext, input_root: str, first: dt.date, last: dt.date, ref: str) -> dict:
+    """Evaluate one version or alias on a window; the report is written and logged to MLflow."""
+    cfg, workspace = ctx.settings, ctx.workspace
+    version, result = next(iter(evaluate_versions(ctx, input_root, first, last, [ref]).items()))
+    out_dir = workspace.report(f"evaluate-v{version}-{first}-{last}")
+    json_path, html_path = write_report(result["report"], result["headline"], str(out_dir),
+                                        f"Evaluation of version {version}", f"consignments lodged {first}..{last}")
+    with tracking.run(cfg["mlflow"]["experiment_training"], workspace, f"evaluate v{version} {first}..{last}",
+                      tags={"kind": "evaluation", "model_version": version}):
+        tracking.log_params({"model_version": version, "from": str(first), "to": str(last)})
+        tracking.log_metrics(result["headline"])
+        tracking.log_artifact(json_path, "evaluation")
+        tracking.log_artifact(html_path, "evaluation")
+    return {"version": version, **result, "report_json": json_path, "report_html": html_path}

@@ -1,13 +1,13 @@
 """The feature job: reference data in, daily aggregates kept, feature table out.
 
-Workspace layout (Parquet, one folder per day; writing a day replaces its folder, so a
-re-run or a back-fill over days already built is idempotent):
+The workspace keeps, one folder per day (writing a day replaces its folder, so a re-run or
+a back-fill over days already built is idempotent):
 
-    <workspace>/aggregates/route_daily/date=D/        consignments per exact route
-    <workspace>/aggregates/hub_region_daily/date=D/   consignments per (last hub, destination region)
-    <workspace>/aggregates/hs6_daily/date=D/          ln unit-value histogram per main HS6
-    <workspace>/aggregates/party_daily/date=D/        see pipelines/io/history_store.py
-    <workspace>/features/date=D/                      the feature table of consignments lodged on D
+    aggregates route_daily       consignments per exact route
+    aggregates hub_region_daily  consignments per (last hub, destination region)
+    aggregates hs6_daily         ln unit-value histogram per main HS6
+    aggregates party_daily       see pipelines/io/history_store.py
+    features                     the feature table of consignments lodged on D
 
 The nightly run passes one day of inputs: it writes that day's aggregates and reads the
 stored aggregates of the look-back, never the raw history.
@@ -18,11 +18,16 @@ import datetime as dt
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
-from pipelines.io.settings import load_config, reference_path
-from pipelines.io.progress import Progress
-from pipelines.io.filesystem import hadoop_fs
+from features.consignments import build_consignments
+from features.table import build_daily_aggregates, build_feature_table
+from pipelines.io import history_store as store
+from pipelines.io.context import RunContext
+from pipelines.io.feature_store import read_features
+from pipelines.io.settings import reference_path
+from pipelines.io.workspace import days_between, read_day_range, replace_days, stored_days
+from pipelines.validation.contract import DATASETS
+from pipelines.validation.inputs import validate_inputs
 
 REFERENCE_SCHEMAS = {
     "countries": "iso2 string, name string, region string, belt_and_road int, note string, source string",
@@ -45,50 +50,10 @@ def load_reference(spark: SparkSession) -> dict[str, DataFrame]:
     return frames
 
 
-def feature_conf(cfg: dict | None = None) -> dict:
-    """conf/base/features.yaml (a `features` section already in cfg wins, for tests and overrides)."""
-    conf = load_config("features")
-    if cfg and isinstance(cfg.get("features"), dict):
-        conf = {**conf, "features": {**conf["features"], **cfg["features"]}}
-    return conf
-
-
-def _uri(workspace: str, *parts: str) -> str:
-    return "/".join([workspace.rstrip("/"), *parts])
-
-
-def stored_days(spark: SparkSession, uri: str) -> list[str]:
-    """Days with a date=D folder under uri."""
-    fs, path = hadoop_fs(spark, f"{uri}/date=*")
-    statuses = fs.globStatus(path) or []
-    return sorted(str(s.getPath().getName()).split("=", 1)[1] for s in statuses if s.isDirectory())
-
-
-def replace_days(spark: SparkSession, frame: DataFrame, uri: str, day_column: str, days: list[str]) -> None:
-    """Make uri/date=D hold exactly frame's rows of day D, for each D in days."""
-    for day in days:
-        fs, path = hadoop_fs(spark, f"{uri}/date={day}")
-        if fs.exists(path):
-            fs.delete(path, True)
-    wanted = [dt.date.fromisoformat(d) for d in days]
-    out = frame.where(F.col(day_column).isin(wanted)).withColumn("date", F.date_format(day_column, "yyyy-MM-dd"))
-    # One file per day: the folders are read back day by day and stay small.
-    out.repartition("date").write.mode("append").partitionBy("date").parquet(uri)
-
-
-def read_days(spark: SparkSession, uri: str, first: dt.date, last: dt.date, schema: str) -> DataFrame:
-    """Rows of the stored days in [first, last], with `date` as a DATE column."""
-    days = [d for d in stored_days(spark, uri) if first <= dt.date.fromisoformat(d) <= last]
-    empty = spark.createDataFrame([], schema)
-    if not days:
-        return empty
-    struct = empty.schema
-    body = T.StructType([f for f in struct.fields if f.name != "date"])
-    # Each leaf folder is read as its own root, so Spark infers no partition column.
-    frame = spark.read.schema(body).parquet(*[f"{uri}/date={d}" for d in days])
-    # The partition column comes back as the folder name; typed explicitly, not inferred.
-    with_day = frame.withColumn("date", F.to_date(F.regexp_extract(F.col("_metadata.file_path"), r"date=(\d{4}-\d{2}-\d{2})", 1)))
-    return with_day.select(*[F.col(f.name) for f in struct.fields])
+def consignments_of(ctx: RunContext, inputs: dict[str, DataFrame]) -> DataFrame:
+    """One row per consignment of the inputs, as every feature family and list sees it."""
+    fallback = ctx.settings["features"]["fx_fallback_hkd_per_unit"]
+    return build_consignments(inputs["manifests"], inputs["declarations"], inputs.get("fx_rates"), fallback)
 
 
 def _lodging_days(consignments: DataFrame) -> list[str]:
@@ -97,134 +62,87 @@ def _lodging_days(consignments: DataFrame) -> list[str]:
     return sorted(r["d"] for r in rows)
 
 
-def _party_store():
-    # Imported late: the store builds on this module's day-folder helpers.
-    from pipelines.io import history_store
-
-    return history_store
+def _aggregate_lookback(settings: dict) -> int:
+    params = settings["features"]
+    return max(int(params["route_lookback_days"]), int(params["unit_value_lookback_days"]))
 
 
-def update_history(spark, workspace, consignments, inputs, reference, days, store, params) -> None:
-    """Write the daily aggregates of `days`, then read the look-back every target day needs."""
-    from features.table import build_daily_aggregates
-
-    aggregates = build_daily_aggregates(consignments, reference, params)
+def update_history(ctx: RunContext, consignments: DataFrame, inputs: dict[str, DataFrame], days: list[str]) -> None:
+    """Write the daily aggregates of `days`."""
+    aggregates = build_daily_aggregates(consignments, load_reference(ctx.spark), ctx.settings["features"])
     for name, frame in aggregates.items():
-        replace_days(spark, frame, _uri(workspace, "aggregates", name), "date", days)
-    store.update_party_daily(spark, workspace, consignments, inputs["outcomes"], days)
+        replace_days(ctx.spark, frame, ctx.workspace.aggregate(name), "date", days)
+    outcome_lookback = int(ctx.settings["parties"]["history_store"]["outcome_lookback_days"])
+    store.update_party_daily(ctx.spark, ctx.workspace, consignments, inputs["outcomes"], days, outcome_lookback)
 
 
-def read_history(spark, workspace, dates, params, store) -> dict[str, DataFrame]:
+def read_history(ctx: RunContext, dates: list[str]) -> dict[str, DataFrame]:
+    """The stored aggregates of the look-back that every one of `dates` needs."""
     first, last = dt.date.fromisoformat(min(dates)), dt.date.fromisoformat(max(dates))
-    lookback = max(int(params["route_lookback_days"]), int(params["unit_value_lookback_days"]))
+    lookback = _aggregate_lookback(ctx.settings)
     history = {
-        name: read_days(spark, _uri(workspace, "aggregates", name), first - dt.timedelta(days=lookback),
-                        last - dt.timedelta(days=1), schema)
+        name: read_day_range(ctx.spark, ctx.workspace.aggregate(name), first - dt.timedelta(days=lookback),
+                             last - dt.timedelta(days=1), schema, "date")
         for name, schema in AGGREGATE_SCHEMAS.items()
     }
     span = (last - first).days
-    history["party_daily"] = store.read_party_daily(spark, workspace, before=max(dates),
-                                                    lookback_days=store.lookback_days() + span)
+    history["party_daily"] = store.read_party_daily(ctx.spark, ctx.workspace, before=max(dates),
+                                                    lookback_days=store.lookback_days(ctx.settings["parties"]) + span)
     return history
 
 
-def update_aggregates(spark: SparkSession, cfg: dict, inputs: dict[str, DataFrame], workspace: str,
-                      progress: Progress | None = None) -> DataFrame:
+def update_aggregates(ctx: RunContext, inputs: dict[str, DataFrame]) -> DataFrame:
     """Write the daily aggregates of every lodging day in `inputs`; return its consignments.
 
     This is all a day leaves behind for later days' look-back: seeding a workspace's history
     needs only this, not the feature table of the past.
     """
-    from features.consignments import build_consignments
-
-    progress = progress or Progress("features", quiet=True)
-    params = feature_conf(cfg)["features"]
-    consignments = build_consignments(inputs["manifests"], inputs["declarations"], inputs.get("fx_rates"),
-                                      params["fx_fallback_hkd_per_unit"])
     # Materialised once: every family and aggregate starts from it, and a truncated lineage
     # keeps the feature table's query plan small enough to analyse quickly.
-    consignments = consignments.localCheckpoint()
-    with progress.stage("update daily aggregates"):
+    consignments = consignments_of(ctx, inputs).localCheckpoint()
+    with ctx.progress.stage("update daily aggregates"):
         days = _lodging_days(consignments)
         if days:
-            update_history(spark, workspace, consignments, inputs, load_reference(spark), days, _party_store(), params)
+            update_history(ctx, consignments, inputs, days)
     return consignments
 
 
-def build_features(spark: SparkSession, cfg: dict, inputs: dict[str, DataFrame], dates: list[str], workspace: str,
-                   progress: Progress | None = None) -> DataFrame:
+def build_features(ctx: RunContext, inputs: dict[str, DataFrame], dates: list[str]) -> DataFrame:
     """Build, write and return the feature table of consignments lodged on `dates`.
 
     inputs: valid typed contract frames (partitioned ones with partition_date) covering at
     least `dates`; days of inputs before `dates` are written to the aggregates too, so a
     back-fill can pass its look-back days and have their history.
     """
-    from features.table import build_feature_table
-
     if not dates:
         raise ValueError("build_features needs at least one lodging day in `dates`")
-    progress = progress or Progress("features", quiet=True)
-    params = feature_conf(cfg)["features"]
-    store = _party_store()
-    consignments = update_aggregates(spark, cfg, inputs, workspace, progress)
-    with progress.stage("read look-back aggregates"):
-        history = read_history(spark, workspace, dates, params, store)
+    consignments = update_aggregates(ctx, inputs)
+    with ctx.progress.stage("read look-back aggregates"):
+        history = read_history(ctx, dates)
     targets = consignments.where(F.col("lodged_date").isin([dt.date.fromisoformat(d) for d in dates]))
-    party_params = store.party_params()
-    table = build_feature_table(targets, inputs, load_reference(spark), history, params, party_params)
-    out = _uri(workspace, "features")
-    with progress.stage(f"write features {min(dates)}..{max(dates)}"):
-        replace_days(spark, table, out, "lodged_date", sorted(dates))
-    return read_features(spark, workspace, dates)
+    table = build_feature_table(targets, inputs, load_reference(ctx.spark), history, ctx.settings["features"],
+                                store.party_params(ctx.settings["parties"]))
+    with ctx.progress.stage(f"write features {min(dates)}..{max(dates)}"):
+        replace_days(ctx.spark, table, ctx.workspace.features, "lodged_date", sorted(dates))
+    return read_features(ctx.spark, ctx.workspace, dates)
 
 
-def read_features(spark: SparkSession, workspace: str, dates: list[str]) -> DataFrame:
-    """The stored feature table of `dates` (lodged_date restored from the folder)."""
-    uri = _uri(workspace, "features")
-    days = [d for d in sorted(dates) if d in set(stored_days(spark, uri))]
-    from features.table import KEY_COLUMNS, table_schema
-
-    schema = table_schema()
-    if not days:
-        return spark.createDataFrame([], schema)
-    body = T.StructType([f for f in schema.fields if f.name != "lodged_date"])
-    frame = spark.read.schema(body).parquet(*[f"{uri}/date={d}" for d in days])
-    day = F.to_date(F.regexp_extract(F.col("_metadata.file_path"), r"date=(\d{4}-\d{2}-\d{2})", 1))
-    return frame.withColumn("lodged_date", day).select(*KEY_COLUMNS, *[f.name for f in schema.fields if f.name not in KEY_COLUMNS])
-
-
-def _days(first: dt.date, last: dt.date) -> list[str]:
-    return [(first + dt.timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
-
-
-def history_days_to_read(spark: SparkSession, cfg: dict, workspace: str, first: dt.date) -> list[str]:
+def history_days_to_read(ctx: RunContext, first: dt.date) -> list[str]:
     """Look-back days before `first` whose aggregates are not in the workspace yet."""
-    params = feature_conf(cfg)["features"]
-    store = _party_store()
-    lookback = max(int(params["route_lookback_days"]), int(params["unit_value_lookback_days"]))
-    stored = set(stored_days(spark, _uri(workspace, "aggregates", "route_daily")))
-    lookback = max(lookback, store.lookback_days())
-    stored &= set(stored_days(spark, _uri(workspace, "aggregates", "party_daily")))
-    wanted = _days(first - dt.timedelta(days=lookback), first - dt.timedelta(days=1))
+    lookback = max(_aggregate_lookback(ctx.settings), store.lookback_days(ctx.settings["parties"]))
+    stored = set(stored_days(ctx.spark, ctx.workspace.aggregate("route_daily")))
+    stored &= set(stored_days(ctx.spark, ctx.workspace.aggregate(store.PARTY_DAILY)))
+    wanted = days_between(first - dt.timedelta(days=lookback), first - dt.timedelta(days=1))
     return [d for d in wanted if d not in stored]
 
 
-def read_valid_inputs(spark: SparkSession, cfg: dict, input_root: str, days: list[str], workspace: str,
-                      progress: Progress) -> dict[str, DataFrame]:
-    """Valid typed inputs of `days` (bad rows quarantined in the workspace)."""
-    from pipelines.validation.inputs import validate_inputs
-
-    return validate_inputs(spark, cfg, input_root, days, workspace, progress=progress).valid
-
-
-def backfill_features(spark: SparkSession, cfg: dict, input_root: str, workspace: str, first: dt.date,
-                      last: dt.date, progress: Progress) -> DataFrame:
+def backfill_features(ctx: RunContext, input_root: str, first: dt.date, last: dt.date) -> DataFrame:
     """Features of every lodging day from first to last; look-back days without stored aggregates
     are read from the input root too, so the first days see their full history."""
-    days = _days(first, last)
-    with progress.stage("find look-back days without aggregates"):
-        available = set(stored_days(spark, _uri(input_root, "manifests")))
-        missing = [d for d in history_days_to_read(spark, cfg, workspace, first) if d in available]
-    progress.say(f"reading {len(days)} target day(s) and {len(missing)} look-back day(s) from {input_root}")
-    inputs = read_valid_inputs(spark, cfg, input_root, missing + days, workspace, progress)
-    return build_features(spark, cfg, inputs, days, workspace, progress=progress)
+    days = days_between(first, last)
+    with ctx.progress.stage("find look-back days without aggregates"):
+        available = set(stored_days(ctx.spark, f"{input_root.rstrip('/')}/{DATASETS['manifests'].name}"))
+        missing = [d for d in history_days_to_read(ctx, first) if d in available]
+    ctx.progress.say(f"reading {len(days)} target day(s) and {len(missing)} look-back day(s) from {input_root}")
+    inputs = validate_inputs(ctx, input_root, missing + days).valid
+    return build_features(ctx, inputs, days)

@@ -1,58 +1,12 @@
-"""Evaluate any registered version on any window; promote a challenger; roll back a champion."""
+"""Promote a challenger over the champion when it is not worse; roll back; list the versions."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
-from pipelines.io import tracking
 from pipelines.errors import UserError
-from pipelines.jobs.evaluate import evaluate_window, headline
-from pipelines.outputs.evaluation_report import write_report
-from pipelines.io.progress import Progress
-from pipelines.jobs.windows import days_between, load_window
-
-
-def _label_days(last: dt.date, lag: int) -> list[str]:
-    return days_between(last + dt.timedelta(days=1), last + dt.timedelta(days=lag)) if lag > 0 else []
-
-
-def evaluate_versions(spark, cfg: dict, input_root: str, workspace: str, first: dt.date, last: dt.date,
-                      refs: list[str], progress: Progress) -> dict[str, dict]:
-    """{version: {"report", "headline"}} for each version or alias in `refs`, on one window."""
-    from features.registry import model_inputs
-
-    name = cfg["mlflow"]["registered_model"]
-    tracking.configure(cfg, workspace)
-    models = {}
-    for ref in refs:
-        model, version = tracking.load_model(name, ref)
-        models[version] = model
-    eval_cfg = cfg["evaluation"]
-    window = load_window(spark, cfg, input_root, workspace, days_between(first, last), progress,
-                         label_days=_label_days(last, int(eval_cfg["label_lag_days"])))
-    numeric, categorical = model_inputs()
-    features = window.features.cache()
-    results = {}
-    for version, model in models.items():
-        with progress.stage(f"evaluate version {version} on {first}..{last}"):
-            report = evaluate_window(model, features, window.outcomes, window.truth, numeric, categorical, eval_cfg)
-        results[version] = {"report": report, "headline": headline(report, float(eval_cfg["headline_capacity"]))}
-    features.unpersist()
-    return results
-
-
-def evaluate(spark, cfg, input_root, workspace, first, last, ref, progress) -> dict:
-    version, result = next(iter(evaluate_versions(spark, cfg, input_root, workspace, first, last, [ref], progress).items()))
-    out_dir = Path(workspace) / "reports" / f"evaluate-v{version}-{first}-{last}"
-    json_path, html_path = write_report(result["report"], result["headline"], str(out_dir),
-                                        f"Evaluation of version {version}", f"consignments lodged {first}..{last}")
-    with tracking.run(cfg["mlflow"]["experiment_training"], workspace, f"evaluate v{version} {first}..{last}",
-                      tags={"kind": "evaluation", "model_version": version}):
-        tracking.log_params({"model_version": version, "from": str(first), "to": str(last)})
-        tracking.log_metrics(result["headline"])
-        tracking.log_artifact(json_path, "evaluation")
-        tracking.log_artifact(html_path, "evaluation")
-    return {"version": version, **result, "report_json": json_path, "report_html": html_path}
+from pipelines.io import tracking
+from pipelines.io.context import RunContext
+from pipelines.jobs.evaluate import evaluate_versions
 
 
 def promotion_window(cfg: dict, challenger_run_params: dict) -> tuple[str, dt.date, dt.date]:
@@ -76,7 +30,9 @@ def decide(challenger: dict, champion: dict, metric: str, margin: float) -> tupl
     return False, f"challenger {metric}={c:.4f} < champion {p:.4f} - margin {margin}"
 
 
-def promote(spark, cfg, workspace, progress, force=False, input_root=None, first=None, last=None) -> dict:
+def promote(ctx: RunContext, force: bool = False, input_root: str | None = None, first: dt.date | None = None,
+            last: dt.date | None = None) -> dict:
+    cfg, workspace = ctx.settings, ctx.workspace
     name = cfg["mlflow"]["registered_model"]
     tracking.configure(cfg, workspace)
     challenger = tracking.alias_version(name, tracking.CHALLENGER)
@@ -90,7 +46,7 @@ def promote(spark, cfg, workspace, progress, force=False, input_root=None, first
     params = tracking.client().get_run(tracking.client().get_model_version(name, challenger).run_id).data.params
     root, w_first, w_last = promotion_window(cfg, params)
     root, first, last = input_root or root, first or w_first, last or w_last
-    results = evaluate_versions(spark, cfg, root, workspace, first, last, [challenger, champion], progress)
+    results = evaluate_versions(ctx, root, first, last, [challenger, champion])
     metric, margin = cfg["promotion"]["metric"], float(cfg["promotion"]["margin"])
     ok, why = decide(results[challenger]["headline"], results[champion]["headline"], metric, margin)
     promoted = ok or force
@@ -108,3 +64,15 @@ def promote(spark, cfg, workspace, progress, force=False, input_root=None, first
         tracking.log_metrics({f"champion_{k}": v for k, v in decision["champion_metrics"].items()})
         tracking.log_dict(decision, "promotion_decision.json")
     return decision
+
+
+def rollback(ctx: RunContext) -> tuple[str, str]:
+    """Point the champion alias back at the previous champion: (from version, to version)."""
+    tracking.configure(ctx.settings, ctx.workspace)
+    return tracking.rollback_champion(ctx.settings["mlflow"]["registered_model"])
+
+
+def model_versions(ctx: RunContext) -> tuple[str, list[dict]]:
+    """(tracking URI, registered versions with aliases, parameters and metrics)."""
+    uri = tracking.configure(ctx.settings, ctx.workspace)
+    return uri, tracking.list_versions(ctx.settings["mlflow"]["registered_model"])

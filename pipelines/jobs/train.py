@@ -4,14 +4,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from pathlib import Path
 
-from pipelines.io import tracking
+from features.registry import all_features, model_inputs, registry_version
+from models.factory import to_model_frame
+from models.model_card import render_model_card
+from models.training import TrainingDataError, check_training_rows, fit, permutation_importances
 from pipelines.errors import UserError
+from pipelines.io import tracking
+from pipelines.io.context import RunContext
+from pipelines.io.workspace import days_between
 from pipelines.jobs.evaluate import evaluate_window, headline
+from pipelines.jobs.windows import load_window, with_labels
 from pipelines.outputs.evaluation_report import write_report
-from pipelines.io.progress import Progress
-from pipelines.jobs.windows import days_between, load_window, with_labels
 
 # Columns brought to the driver to fit: the labelled rows (inspected consignments only).
 _ROW_COLUMNS = ["consignment_id", "lodged_date", "label", "selection_reason", "seized_value_hkd"]
@@ -31,14 +35,12 @@ def split_days(days: list[str], holdout_days: int) -> tuple[list[str], list[str]
     return days[:-holdout_days], days[-holdout_days:]
 
 
-def train(spark, cfg: dict, input_root: str, workspace: str, first: dt.date, last: dt.date, progress: Progress) -> dict:
-    from features.registry import model_inputs, registry_version
-    from models.training import TrainingDataError, check_training_rows, fit, permutation_importances
-
+def train(ctx: RunContext, input_root: str, first: dt.date, last: dt.date) -> dict:
+    cfg, progress, workspace = ctx.settings, ctx.progress, ctx.workspace
     eval_cfg, model_cfg = cfg["evaluation"], cfg["model"]
     days = days_between(first, last)
     fit_days, holdout = split_days(days, int(eval_cfg["holdout_days"]))
-    window = load_window(spark, cfg, input_root, workspace, days, progress)
+    window = load_window(ctx, input_root, days)
     numeric, categorical = model_inputs()
     features = window.features.cache()
 
@@ -84,15 +86,13 @@ def train(spark, cfg: dict, input_root: str, workspace: str, first: dt.date, las
             "input_digest": input_digest(window.validation_summary), "input_root": input_root,
         })
         tracking.log_metrics(flat)
-        out_dir = Path(workspace) / "reports" / f"train-{run.info.run_id}"
+        out_dir = workspace.report(f"train-{run.info.run_id}")
         json_path, html_path = write_report(report, flat, str(out_dir), f"Training evaluation, run {run.info.run_id}",
                                             f"fitted on {fit_days[0]}..{fit_days[-1]}, evaluated on {holdout[0]}..{holdout[-1]}")
         for path in sorted(out_dir.iterdir()):  # report, JSON, precision@k, PR, reliability, importance plots
             tracking.log_artifact(str(path), "evaluation")
         tracking.log_dict(window.validation_summary, "validation_summary.json")
         tracking.log_dict(drift_reference, "drift_reference.json")
-        from models.factory import to_model_frame
-
         example = to_model_frame(rows.head(5), numeric, categorical)
         version = tracking.log_and_register_model(model, example, name)
         alias = tracking.CHALLENGER if tracking.alias_version(name, tracking.CHAMPION) else tracking.CHAMPION
@@ -105,7 +105,7 @@ def train(spark, cfg: dict, input_root: str, workspace: str, first: dt.date, las
         card_path = out_dir / "model_card.md"
         card_path.write_text(card, encoding="utf-8")
         tracking.log_artifact(str(card_path))
-        (Path(workspace) / "model_card.md").write_text(card, encoding="utf-8")
+        workspace.model_card.write_text(card, encoding="utf-8")
     features.unpersist()
     return {"version": version, "alias": alias, "run_id": run_id, "headline": flat, "report_json": json_path,
             "report_html": html_path, "train_rows": len(rows), "fit_days": [fit_days[0], fit_days[-1]],
@@ -113,9 +113,6 @@ def train(spark, cfg: dict, input_root: str, workspace: str, first: dt.date, las
 
 
 def _model_card(name, version, run, rows, report) -> str:
-    from features.registry import all_features
-    from models.model_card import render_model_card
-
     params = tracking.client().get_run(run.info.run_id).data.params
     info = {
         "name": name, "version": version, "run_id": run.info.run_id, "git_commit": tracking.git_commit(),

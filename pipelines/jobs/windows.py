@@ -1,27 +1,17 @@
 """Loading a window of days: validated inputs, the feature table, labels and (synthetic) truth."""
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from pipelines.errors import UserError
-from pipelines.io.progress import Progress
-
-
-def parse_day(text: str, flag: str = "date") -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise UserError(f"--{flag} {text!r} is not a date: write it as YYYY-MM-DD") from None
-
-
-def days_between(first: dt.date, last: dt.date) -> list[str]:
-    if last < first:
-        raise UserError(f"the window {first} to {last} is empty: --to must not be before --from")
-    return [(first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
+from pipelines.io.context import RunContext
+from pipelines.io.readers import list_source_files, read_dataset
+from pipelines.jobs.features import build_features
+from pipelines.validation.contract import DATASETS
+from pipelines.validation.inputs import validate_inputs
+from pipelines.validation.outcomes import latest_outcomes
 
 
 @dataclass
@@ -33,47 +23,26 @@ class WindowData:
     validation_summary: dict
 
 
-def load_window(spark: SparkSession, cfg: dict, input_root: str, workspace: str, days: list[str],
-                progress: Progress, label_days: list[str] | None = None) -> WindowData:
+def load_window(ctx: RunContext, input_root: str, days: list[str], label_days: list[str] | None = None) -> WindowData:
     """Validated inputs and features for `days`; outcomes also from `label_days` (later partitions)."""
-    from pipelines.jobs.features import build_features
-    from pipelines.validation.inputs import validate_inputs
-
-    with progress.stage(f"validate {days[0]}..{days[-1]}"):
-        validated = validate_inputs(spark, cfg, input_root, days, workspace, progress=progress)
-    with progress.stage("build features"):
-        features = build_features(spark, cfg, validated.valid, days, workspace, progress=progress)
+    with ctx.progress.stage(f"validate {days[0]}..{days[-1]}"):
+        validated = validate_inputs(ctx, input_root, days)
+    with ctx.progress.stage("build features"):
+        features = build_features(ctx, validated.valid, days)
     outcomes = validated.valid["outcomes"]
     if label_days:
-        from pipelines.io.readers import read_dataset
-
         # Outcomes that arrive after the window: read as typed rows and kept only for
         # consignments of the window, so later consignments are not mistaken for orphans.
-        later = read_dataset(spark, input_root, "outcomes", label_days)
+        later = read_dataset(ctx.spark, input_root, "outcomes", label_days)
         outcomes = latest_outcomes(outcomes.select(*later.columns).unionByName(later))
-    return WindowData(days, features, outcomes, _truth(spark, input_root, days), validated.summary)
+    return WindowData(days, features, outcomes, _truth(ctx.spark, input_root, days), validated.summary)
 
 
 def _truth(spark: SparkSession, input_root: str, days: list[str]) -> DataFrame | None:
     """The generator's answer key for `days`, if the root has one (real feeds do not)."""
-    from pipelines.validation.contract import DATASETS
-    from pipelines.io.readers import list_source_files, read_dataset
-
     if not list_source_files(spark, input_root, DATASETS["truth"], days):
         return None
     return read_dataset(spark, input_root, "truth", days)
-
-
-def latest_outcomes(outcomes: DataFrame) -> DataFrame:
-    """A later outcome for the same consignment replaces an earlier one."""
-    from pyspark.sql import Window
-
-    latest_first = Window.partitionBy("consignment_id").orderBy(F.col("inspected_on").desc_nulls_last())
-    return (
-        outcomes.withColumn("_order", F.row_number().over(latest_first))
-        .filter(F.col("_order") == 1)
-        .drop("_order")
-    )
 
 
 def with_labels(features: DataFrame, outcomes: DataFrame, known_before: str | None = None) -> DataFrame:

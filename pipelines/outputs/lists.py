@@ -16,12 +16,11 @@ import csv
 import datetime as dt
 import math
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-
-from pipelines.errors import UserError
 
 # Listed columns, in order, with the header shown in XLSX and HTML; absent ones are skipped.
 # No run id: it changes with every run, and a re-run must give byte-identical lists
@@ -242,37 +241,29 @@ def write_inspection_lists(selected: Any, out_dir: str, run_date: str) -> list[s
     return written
 
 
-def publish_inspection_lists(selected: Any, workspace: str, run_date: str, lists_dir: str = "lists") -> list[str]:
-    """Write the lists to <workspace>/<lists_dir>/date=<run_date>/ atomically (replacing a re-run's)."""
-    from pipelines.io.publish import publish_dir
-
-    target = Path(workspace) / lists_dir / f"date={run_date}"
-    with publish_dir(target) as tmp:
-        names = [Path(p).name for p in write_inspection_lists(selected, str(tmp), run_date)]
-    return [str(target / n) for n in names]
-
-
 # Columns of the scored frame beyond the registered features that templates may use.
 SCORED_COLUMNS = ("score", "score_adjusted", "model_version", "run_id", "run_date", "lodged_date", "selection_basis",
                   "total_value_hkd", "declarant_id", "gross_weight_kg", "package_count")
 
 
-def load_targeting() -> tuple[list, dict, dict]:
-    """(profiles, policy, reason templates) from conf/, all checked: call at start-up, before any data.
+@dataclass(frozen=True)
+class Targeting:
+    """What selection needs besides the scores: analyst profiles, the policy, reason templates."""
+    profiles: list
+    policy: dict
+    templates: dict
 
-    Raises UserError naming the file, profile and field when something is wrong.
+
+def load_targeting(settings: dict) -> Targeting:
+    """Profiles, policy and reason templates from the settings, all checked: call at start-up,
+    before any data. Raises UserError naming the file, profile and field when something is wrong.
     """
     from models.profiles import DETAIL_COLUMNS, parse_profiles, profile_columns
     from models.reasons import check_templates
     from models.selection import check_policy
-    from pipelines.io.settings import load_config
 
     columns = profile_columns()
-    try:
-        profiles_cfg, policy_cfg, templates = (load_config(n) for n in ("profiles", "selection", "reasons"))
-    except FileNotFoundError as exc:
-        raise UserError(f"{exc}; restore it from the repository") from None
-    profiles = parse_profiles(profiles_cfg.get("profiles"), columns)
-    policy = check_policy(policy_cfg, columns)
-    check_templates(templates, [*columns, *DETAIL_COLUMNS, *SCORED_COLUMNS])
-    return profiles, policy, templates
+    profiles = parse_profiles(settings["profiles"].get("profiles"), columns)
+    policy = check_policy(settings["selection"], columns)
+    check_templates(settings["reasons"], [*columns, *DETAIL_COLUMNS, *SCORED_COLUMNS])
+    return Targeting(profiles, policy, settings["reasons"])

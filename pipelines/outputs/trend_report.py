@@ -14,9 +14,11 @@ import io
 import pandas as pd
 from jinja2 import Environment, select_autoescape
 
+from pipelines.io import tracking
+from pipelines.io.context import RunContext
+from pipelines.io.workspace import Workspace
 from pipelines.outputs import trends
 from pipelines.outputs.lists import neutralise
-from pipelines.io.progress import Progress
 
 _TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
@@ -151,9 +153,9 @@ def feature_columns(rcfg: dict) -> list[str]:
     return list(dict.fromkeys(wanted))
 
 
-def build_sections(spark, cfg: dict, rcfg: dict, period: trends.Period, input_root: str, workspace: str,
-                   progress: Progress) -> list[dict]:
+def build_sections(ctx: RunContext, period: trends.Period, input_root: str) -> list[dict]:
     """Every section of the report, stage by stage."""
+    rcfg, progress = ctx.settings["report"], ctx.progress
     bucket = rcfg["bucket"]
     recent_from = trends.split_day(period.first, period.last, int(rcfg["emerging"]["recent_days"]))
     sections = []
@@ -165,11 +167,11 @@ def build_sections(spark, cfg: dict, rcfg: dict, period: trends.Period, input_ro
         groups = trends.top_values(period.features, "hs_group", int(rcfg["top_hs_groups"]))
         sections.append(group_section(period, bucket, "hs_group", groups, "By HS group"))
     with progress.stage("emerging routes and parties"):
-        sections.append(emerging_section(spark, period, input_root, rcfg["emerging"], recent_from))
+        sections.append(emerging_section(ctx.spark, period, input_root, rcfg["emerging"], recent_from))
     with progress.stage("model performance on the RANDOM control sample"):
         sections.append(performance_section(period, float(rcfg["performance"]["capacity"])))
     with progress.stage("feature drift"):
-        sections.append(drift_section(period, cfg, rcfg, workspace, recent_from))
+        sections.append(drift_section(period, ctx.settings, ctx.workspace, recent_from))
     with progress.stage("selection mix"):
         sections.append(selection_section(period))
     return sections
@@ -199,7 +201,7 @@ def emerging_section(spark, period: trends.Period, input_root: str, ecfg: dict, 
             "A one-day period has no earlier part to compare with: choose a longer --from/--to."]}
     min_recent, top = int(ecfg["min_recent"]), int(ecfg["top"])
     route_cols = list(ecfg["route_columns"])
-    routes = trends.emerging(trends.with_labels(period.features, period.outcomes, route_cols), route_cols,
+    routes = trends.emerging(trends.with_inspection_flags(period.features, period.outcomes, route_cols), route_cols,
                              recent_from, min_recent, top)
     parties = trends.emerging(
         trends.party_frame(spark, input_root, period.features, period.outcomes, list(ecfg["party_columns"]),
@@ -219,7 +221,7 @@ def performance_section(period: trends.Period, capacity: float) -> dict:
     title = "Model performance on the RANDOM control sample"
     if not period.nights:
         return {"title": title, "plots": [], "tables": [], "notes": [
-            f"This period has no nightly scores (no W/scores/date=D folder for {period.first}..{period.last}), so "
+            f"This period has no nightly scores (no nightly run stored for {period.first}..{period.last}), so "
             "model performance over time cannot be measured: it is measured only on scores as they were produced "
             "each night by `shiprisk nightly`, never on scores recomputed afterwards."]}
     perf = trends.random_sample_performance(period.scores, period.outcomes, capacity)
@@ -236,9 +238,8 @@ def performance_section(period: trends.Period, capacity: float) -> dict:
             "tables": [table("Per night", perf, list(perf.columns))]}
 
 
-def drift_section(period: trends.Period, cfg: dict, rcfg: dict, workspace: str, recent_from) -> dict:
-    from pipelines.io import tracking
-
+def drift_section(period: trends.Period, cfg: dict, workspace: Workspace, recent_from) -> dict:
+    rcfg = cfg["report"]
     found = trends.model_run(cfg, workspace)
     reference = None
     if found is not None:
@@ -249,7 +250,7 @@ def drift_section(period: trends.Period, cfg: dict, rcfg: dict, workspace: str, 
     feats = rcfg["drift_features"]
     drift = trends.feature_drift(period.features, recent_from, list(feats["numeric"]), list(feats["categorical"]),
                                  int(rcfg["psi_bins"]), reference)
-    threshold = float(cfg.get("monitoring", {}).get("psi_warning", 0.25))
+    threshold = float(cfg["monitoring"]["psi_warning"])
     worst = drift[["psi_recent_vs_earlier", "psi_vs_training"]].astype(float).max(axis=1)  # NaN-skipping
     flagged = sorted(drift.loc[worst > threshold, "feature"])
     notes = [f"Population stability index (PSI) of the consignments lodged {recent_from}..{period.last} against "
@@ -270,7 +271,7 @@ def selection_section(period: trends.Period) -> dict:
     title = "Selection mix"
     if not period.nights:
         return {"title": title, "plots": [], "tables": [], "notes": [
-            "No nightly lists in this period (no W/scores/date=D folder): run `shiprisk nightly` for its days."]}
+            "No nightly lists in this period (no nightly run stored): run `shiprisk nightly` for its days."]}
     mix = trends.selection_mix(period.scores)
     return {"title": title, "plots": [("Selected consignments by basis, per night",
                                        stacked_png(mix, "night", "selection_basis", "selected", "selected"))],

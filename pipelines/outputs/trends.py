@@ -17,8 +17,18 @@ import pandas as pd
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from features.registry import model_inputs
 from pipelines.errors import UserError
-from pipelines.jobs.windows import days_between, latest_outcomes
+from pipelines.io import tracking
+from pipelines.io.feature_store import read_features
+from pipelines.io.readers import read_dataset, read_raw, to_typed
+from pipelines.io.scoring import explain_consignments
+from pipelines.io.settings import conf_root
+from pipelines.io.workspace import Workspace, days_between, stored_days
+from pipelines.validation import quarantine as q
+from pipelines.validation.contract import DATASETS
+from pipelines.validation.expectations import failure_condition, load_suites
+from pipelines.validation.outcomes import latest_outcomes
 
 REGIONS = ("NORTH_AMERICA", "EUROPE", "BELT_AND_ROAD", "OTHER")
 LUMPED = "(others)"  # the groups not shown one by one
@@ -36,35 +46,26 @@ class Period:
     nights: list[str]
 
 
-def load_period(spark: SparkSession, workspace: str, input_root: str, first: dt.date, last: dt.date,
-                outcome_lag_days: int) -> Period:
+def load_period(spark: SparkSession, workspace: Workspace, input_root: str, first: dt.date, last: dt.date,
+                settings: dict) -> Period:
     """The period's features, outcomes known at its end, and nightly scores."""
-    from pipelines.jobs.features import read_features, stored_days
-
     days = days_between(first, last)
-    root = workspace.rstrip("/")
-    feature_days = sorted(set(days) & set(stored_days(spark, f"{root}/features")))
+    feature_days = sorted(set(days) & set(stored_days(spark, workspace.features)))
     if not feature_days:
-        raise UserError(f"the workspace {workspace} holds no features for {first}..{last}: build them with "
+        raise UserError(f"the workspace {workspace.root} holds no features for {first}..{last}: build them with "
                         "`shiprisk features` (or `shiprisk train`) for this period, or choose another --from/--to")
-    outcome_days = days_between(first, last + dt.timedelta(days=outcome_lag_days))
-    nights = sorted(set(days) & set(stored_days(spark, f"{root}/scores")))
-    return Period(first, last, read_features(spark, workspace, feature_days),
-                  read_valid_outcomes(spark, input_root, outcome_days, last), _read_scores(spark, root, nights),
-                  feature_days, nights)
+    lag = int(settings["report"]["outcome_partition_lag_days"])
+    outcome_days = days_between(first, last + dt.timedelta(days=lag))
+    nights = sorted(set(days) & set(stored_days(spark, workspace.scores)))
+    outcomes = read_valid_outcomes(spark, input_root, outcome_days, last, settings["validation"])
+    return Period(first, last, read_features(spark, workspace, feature_days), outcomes,
+                  _read_scores(spark, workspace, nights), feature_days, nights)
 
 
-def read_valid_outcomes(spark: SparkSession, input_root: str, days: list[str], known_by: dt.date) -> DataFrame:
+def read_valid_outcomes(spark: SparkSession, input_root: str, days: list[str], known_by: dt.date,
+                        vcfg: dict) -> DataFrame:
     """The latest outcome per consignment among rows that pass the outcomes suite and were
     inspected on or before `known_by`. Row checks only: nothing is written to the workspace."""
-    from pipelines.validation import quarantine as q
-    from pipelines.io.settings import conf_root
-    from pipelines.validation.contract import DATASETS
-    from pipelines.validation.expectations import failure_condition, load_suites
-    from pipelines.io.readers import read_raw, to_typed
-    from pipelines.validation.inputs import validation_config
-
-    vcfg = validation_config({})
     suite = load_suites(conf_root() / vcfg["suites_dir"], ["outcomes"])["outcomes"]
     conditions = [(failure_condition(e), e["meta"]["reason"]) for e in suite]
     raw = read_raw(spark, input_root, "outcomes", days, timezone=vcfg["feed_timezone"])
@@ -76,11 +77,11 @@ def read_valid_outcomes(spark: SparkSession, input_root: str, days: list[str], k
         (F.col("result") == "SEIZED").cast("int").alias("label"))
 
 
-def _read_scores(spark: SparkSession, root: str, nights: list[str]) -> DataFrame:
+def _read_scores(spark: SparkSession, workspace: Workspace, nights: list[str]) -> DataFrame:
     if not nights:
         schema = "consignment_id string, run_date date, score double, rank int, selected boolean, selection_basis string"
         return spark.createDataFrame([], schema)
-    frame = spark.read.parquet(*[f"{root}/scores/date={d}" for d in nights])
+    frame = spark.read.parquet(*[str(workspace.scores_day(d)) for d in nights])
     return frame.select(*_SCORE_COLUMNS)
 
 
@@ -106,7 +107,7 @@ def top_values(features: DataFrame, column: str, n: int) -> list[str]:
     return [r[column] for r in rows]
 
 
-def with_labels(features: DataFrame, outcomes: DataFrame, columns: list[str]) -> DataFrame:
+def with_inspection_flags(features: DataFrame, outcomes: DataFrame, columns: list[str]) -> DataFrame:
     """Feature columns + inspected (0/1) and seized (0/1); an uninspected consignment is unknown, not clean."""
     labels = outcomes.select("consignment_id", "label")
     return features.select("consignment_id", "lodged_date", *columns).join(labels, on="consignment_id", how="left").select(
@@ -122,7 +123,7 @@ def rates_over_time(features: DataFrame, outcomes: DataFrame, by: list[str], buc
     """
     lumped = [F.when(F.col(c).isin(keep[c]), F.col(c)).otherwise(F.lit(LUMPED)).alias(c) if keep and c in keep
               else F.col(c) for c in by]
-    rows = with_labels(features, outcomes, by).select("lodged_date", *lumped, "inspected", "seized")
+    rows = with_inspection_flags(features, outcomes, by).select("lodged_date", *lumped, "inspected", "seized")
     groups = ([bucket_start(F.col("lodged_date"), bucket).alias("bucket")] if bucket else []) + [F.col(c) for c in by]
     counts = rows.groupBy(*groups).agg(F.count(F.lit(1)).alias("consignments"), F.sum("inspected").alias("inspected"),
                                        F.sum("seized").alias("seized"))
@@ -168,15 +169,13 @@ def emerging(frame: DataFrame, keys: list[str], recent_from: dt.date, min_recent
 def party_frame(spark: SparkSession, input_root: str, features: DataFrame, outcomes: DataFrame,
                 roles: list[str], days: list[str]) -> DataFrame:
     """lodged_date, role, party_id, inspected, seized: one row per (valid consignment, named party)."""
-    from pipelines.io.readers import read_dataset
-
     manifests = read_dataset(spark, input_root, "manifests", days).select("consignment_id", *roles)
     # A repeated consignment_id was quarantined by validation; the inner join to the feature
     # table keeps only valid consignments, and `single` keeps the join one-to-one.
     single = manifests.groupBy("consignment_id").agg(F.count(F.lit(1)).alias("_n"), *[F.first(r).alias(r) for r in roles])
     parties = single.where(F.col("_n") == 1).select(
         "consignment_id", F.explode(F.array(*[F.struct(F.lit(r).alias("role"), F.col(r).alias("party_id")) for r in roles])).alias("p"))
-    labelled = with_labels(features, outcomes, [])
+    labelled = with_inspection_flags(features, outcomes, [])
     return labelled.join(parties, on="consignment_id", how="inner").select(
         "lodged_date", F.col("p.role").alias("role"), F.col("p.party_id").alias("party_id"), "inspected", "seized",
     ).where(F.col("party_id").isNotNull())
@@ -268,10 +267,8 @@ def selection_mix(scores: DataFrame) -> pd.DataFrame:
     return counts.orderBy("night", "selection_basis").toPandas()
 
 
-def model_run(cfg: dict, workspace: str, ref: str = "champion") -> tuple[str, str] | None:
+def model_run(cfg: dict, workspace: Workspace, ref: str = "champion") -> tuple[str, str] | None:
     """(version, training run id) of a registered version or alias, or None if there is none."""
-    from pipelines.io import tracking
-
     tracking.configure(cfg, workspace)
     name = cfg["mlflow"]["registered_model"]
     version = tracking.alias_version(name, ref) if not ref.isdigit() else ref
@@ -280,26 +277,19 @@ def model_run(cfg: dict, workspace: str, ref: str = "champion") -> tuple[str, st
     return version, tracking.client().get_model_version(name, version).run_id
 
 
-def model_evaluation(cfg: dict, workspace: str, ref: str = "champion") -> dict:
+def model_evaluation(cfg: dict, workspace: Workspace, ref: str = "champion") -> dict:
     """The evaluation `shiprisk train` stored with a version (evaluation/evaluation.json of its run)."""
-    from pipelines.io import tracking
-
     found = model_run(cfg, workspace, ref)
     if found is None:
-        raise UserError(f"no model version {ref!r} in {workspace}: train one with `shiprisk train`")
+        raise UserError(f"no model version {ref!r} in {workspace.root}: train one with `shiprisk train`")
     version, run_id = found
     return {"version": version, "run_id": run_id, **tracking.load_dict(run_id, "evaluation/evaluation.json")}
 
 
-def score_drivers(spark: SparkSession, cfg: dict, workspace: str, days: list[str], sample_rows: int,
+def score_drivers(spark: SparkSession, cfg: dict, workspace: Workspace, days: list[str], sample_rows: int,
                   ref: str = "champion", k: int = 3) -> pd.DataFrame:
     """feature, times_in_top, mean_contribution: how often each feature is among a consignment's
     k largest SHAP contributions (models.explain), over a fixed pseudo-random sample of `days`."""
-    from features.registry import model_inputs
-    from pipelines.io import tracking
-    from pipelines.jobs.features import read_features
-    from pipelines.jobs.scoring import explain_consignments
-
     tracking.configure(cfg, workspace)
     model, _ = tracking.load_model(cfg["mlflow"]["registered_model"], ref)
     numeric, categorical = model_inputs()

@@ -13,6 +13,7 @@ from pyspark.sql import functions as F
 from pipelines.validation.contract import Dataset
 from pipelines.io.filesystem import delete_path, replace_path
 from pipelines.io.readers import CORRUPT_RECORD, PARTITION_DATE, SOURCE_FILE
+from pipelines.io.workspace import Workspace
 
 ROW_ID = "_row_id"
 REASONS = "_reasons"
@@ -135,19 +136,19 @@ def quarantined_rows(flagged: DataFrame, dataset: Dataset) -> DataFrame:
     )
 
 
-def write_quarantine(spark: SparkSession, flagged: DataFrame, dataset: Dataset, workspace: str, days: list[str]) -> list[str]:
-    """Quarantined rows to <workspace>/quarantine/date=D/<dataset>/ (overwriting a re-run's).
+def write_quarantine(spark: SparkSession, flagged: DataFrame, dataset: Dataset, workspace: Workspace,
+                     days: list[str]) -> list[str]:
+    """Quarantined rows to the workspace's quarantine of each day and dataset (overwriting a re-run's).
 
     One Spark write per dataset into a staging folder partitioned by day, then a rename
     per day: a training window of many days costs one job, not one per day. Snapshots
     have no day of their own and are filed under the run's day (the last one)."""
-    base = f"{workspace.rstrip('/')}/quarantine"
-    staging = f"{base}/_staging/{dataset.name}"
+    staging = workspace.quarantine_staging(dataset.name)
     day = F.col(PARTITION_DATE) if dataset.partitioned else F.lit(days[-1])
     quarantined_rows(flagged, dataset).withColumn("date", day).write.mode("overwrite").partitionBy("date").parquet(staging)
     written = []
     for d in (days if dataset.partitioned else days[-1:]):
-        target = f"{base}/date={d}/{dataset.name}"
+        target = workspace.quarantine_day(d, dataset.name)
         if replace_path(spark, f"{staging}/date={d}", target):
             written.append(target)
     delete_path(spark, staging)

@@ -13,11 +13,11 @@ LAST_DAY = START + dt.timedelta(days=DAYS - 1)
 
 
 @pytest.fixture(scope="session")
-def input_root(tmp_path_factory):
+def input_root(settings, tmp_path_factory):
     from pipelines.devtools.synthetic import generate
 
     root = tmp_path_factory.mktemp("input")
-    generate(str(root), START, DAYS, PER_DAY, seed=11)
+    generate(str(root), START, DAYS, PER_DAY, 11, settings["synthetic"])
     return str(root)
 
 
@@ -30,7 +30,6 @@ def small_conf(tmp_path_factory):
         "SHIPRISK__EVALUATION__HOLDOUT_DAYS": "7",
         "SHIPRISK__EVALUATION__MIN_POSITIVES": "3",
         "SHIPRISK__MODEL__MAX_ITER": "80",
-        "SHIPRISK__PROMOTION__WINDOW_DAYS": "7",
     }
     old = {k: os.environ.get(k) for k in overrides}
     os.environ.update(overrides)

@@ -7,20 +7,20 @@ import datetime as dt
 
 import pytest
 
-from pipelines.io.readers import read_raw
 from pipelines.devtools.synthetic import CORRUPTIONS_FILE, generate
+from pipelines.io.readers import read_raw
 from pipelines.validation.inputs import validate_inputs
 
 DAYS = ["2026-09-01", "2026-09-02", "2026-09-03"]
 
 
 @pytest.fixture(scope="module")
-def dirty_run(spark, tmp_path_factory):
+def dirty_run(spark, settings, make_ctx, tmp_path_factory):
     root = tmp_path_factory.mktemp("dirty_root")
-    generate(str(root), dt.date.fromisoformat(DAYS[0]), len(DAYS), 400, 11, fmt="mixed", dirty=0.01)
+    generate(str(root), dt.date.fromisoformat(DAYS[0]), len(DAYS), 400, 11, settings["synthetic"], fmt="mixed", dirty=0.01)
     workspace = tmp_path_factory.mktemp("dirty_ws")
     # The default 5 % threshold holds: 1 % corrupted rows plus the consignments they take along.
-    result = validate_inputs(spark, {}, str(root), DAYS, str(workspace))
+    result = validate_inputs(make_ctx(workspace), str(root), DAYS)
     with open(root / CORRUPTIONS_FILE, encoding="utf-8") as fh:
         listed = [row for row in csv.DictReader(fh) if row["partition_date"] in DAYS]
     quarantined = {}

@@ -9,22 +9,17 @@ import pandas as pd
 import pytest
 
 from pipelines.cli import main
+from pipelines.io.workspace import Workspace
 from tests.integration.conftest import LAST_DAY, START, TRAIN_TO
 
 pytestmark = pytest.mark.slow
 
 
-def _cfg():
-    from pipelines.io.settings import load_config
-
-    return load_config()
-
-
-def test_first_training_registers_a_champion_with_its_record(trained):
+def test_first_training_registers_a_champion_with_its_record(trained, settings):
     from pipelines.io import tracking
 
-    cfg = _cfg()
-    tracking.configure(cfg, trained)
+    cfg = settings
+    tracking.configure(cfg, Workspace(trained))
     name = cfg["mlflow"]["registered_model"]
     assert tracking.alias_version(name, "champion") == "1"
     run = tracking.client().get_run(tracking.client().get_model_version(name, "1").run_id)
@@ -62,13 +57,13 @@ def test_rerun_gives_byte_identical_lists(trained, input_root):
     assert before == after
 
 
-def test_reloading_the_champion_gives_identical_scores(trained, spark):
+def test_reloading_the_champion_gives_identical_scores(trained, spark, settings):
     from features.registry import model_inputs
     from models.factory import to_model_frame
     from pipelines.io import tracking
 
-    cfg = _cfg()
-    tracking.configure(cfg, trained)
+    cfg = settings
+    tracking.configure(cfg, Workspace(trained))
     numeric, categorical = model_inputs()
     features = pd.read_parquet(f"{trained}/features/date={LAST_DAY}")
     frame = to_model_frame(features, numeric, categorical)
@@ -80,15 +75,15 @@ def test_reloading_the_champion_gives_identical_scores(trained, spark):
     pd.testing.assert_series_equal(stored.sort_index(), fresh.sort_index(), check_names=False)
 
 
-def test_promotion_refuses_a_worse_challenger_then_accepts_and_rollback_restores(trained, input_root, monkeypatch):
+def test_promotion_refuses_a_worse_challenger_then_accepts_and_rollback_restores(trained, input_root, monkeypatch, settings):
     from pipelines.io import tracking
 
     # A shorter, later window than the champion's: any challenger will do, the margin decides.
     later = TRAIN_TO + dt.timedelta(days=3)
     assert main(["train", "--input", input_root, "--workspace", trained,
                  "--from", (START + dt.timedelta(days=14)).isoformat(), "--to", later.isoformat()]) == 0
-    cfg = _cfg()
-    tracking.configure(cfg, trained)
+    cfg = settings
+    tracking.configure(cfg, Workspace(trained))
     name = cfg["mlflow"]["registered_model"]
     assert tracking.alias_version(name, "challenger") == "2"
     # A challenger must beat the champion by 2 AUC points more than is possible: refused.

@@ -25,7 +25,7 @@ def report_path(trained, input_root):
 
 
 @pytest.mark.slow
-def test_report_is_self_contained_and_logged(report_path, trained):
+def test_report_is_self_contained_and_logged(report_path, trained, settings):
     html = report_path.read_text(encoding="utf-8")
     # Nothing is fetched: no remote (or any) stylesheet, script or frame, every image inline.
     assert not re.search(r"<(link|script|iframe|object|embed)\b", html, re.I)
@@ -42,10 +42,10 @@ def test_report_is_self_contained_and_logged(report_path, trained):
     assert "No RANDOM inspection of a scored night has an outcome yet" in html
 
     from pipelines.io import tracking
-    from pipelines.io.settings import load_config
+    from pipelines.io.workspace import Workspace
 
-    tracking.configure(load_config(), trained)
-    experiment = tracking.client().get_experiment_by_name(load_config("report")["experiment"])
+    tracking.configure(settings, Workspace(trained))
+    experiment = tracking.client().get_experiment_by_name(settings["report"]["experiment"])
     runs = tracking.client().search_runs([experiment.experiment_id], filter_string="tags.kind = 'report'")
     artifacts = [a.path for a in tracking.client().list_artifacts(runs[0].info.run_id, "report")]
     assert artifacts == [f"report/{report_path.name}"]

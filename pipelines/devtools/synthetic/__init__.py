@@ -7,8 +7,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipelines.io.settings import load_config
-from pipelines.io.progress import Progress
 from pipelines.devtools.synthetic import dirty as dirty_mod
 from pipelines.devtools.synthetic import frames, write
 from pipelines.devtools.synthetic.inspections import simulate_outcomes
@@ -18,6 +16,7 @@ from pipelines.devtools.synthetic.latent import draw_truth
 from pipelines.devtools.synthetic.simulate import finish_manifests, simulate_consignments
 from pipelines.devtools.synthetic.values import consignment_currency, price_items, simulate_fx
 from pipelines.devtools.synthetic.world import build_world
+from pipelines.io.progress import Progress
 
 FORMATS = ("csv", "parquet", "mixed")
 CORRUPTIONS_FILE = "_corruptions.csv"
@@ -83,12 +82,14 @@ def _check_args(start, days: int, per_day: int, fmt: str, dirty: float) -> None:
         raise UserError(f"--dirty is a share of rows between 0 and 0.5 (got {dirty}); try 0.01")
 
 
-def generate(out: str, start: dt.date, days: int, per_day: int, seed: int, fmt: str = "csv", dirty: float = 0.0,
-             progress: Progress | None = None) -> dict:
-    """Write a synthetic input root at `out`; returns a summary (rows per dataset, base rate, files)."""
+def generate(out: str, start: dt.date, days: int, per_day: int, seed: int, world: dict, fmt: str = "csv",
+             dirty: float = 0.0) -> dict:
+    """Write a synthetic input root at `out`; returns a summary (rows per dataset, base rate, files).
+
+    world: the `synthetic` settings (conf/base/synthetic.yaml): patterns, volumes, policies."""
     _check_args(start, days, per_day, fmt, dirty)
-    progress = progress or Progress("generate", quiet=True)
-    cfg = load_config("synthetic")
+    progress = Progress("generate")
+    cfg = world
     rng = np.random.default_rng(seed)
     data = _simulate(cfg, rng, start, days, per_day, progress)
     n_days = int(max(f[write.DAY].max() for f in data.values() if write.DAY in f and len(f))) + 1

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipelines.validation.contract import DATASETS, REASON_CODES
 from pipelines.devtools.synthetic.write import DAY, PART_NAME
+from pipelines.validation.contract import DATASETS, REASON_CODES
 
 VALID = "VALID"
 EXTRA_ROW = {"duplicate consignment_id", "declaration without manifest", "outcome without consignment"}

@@ -10,11 +10,11 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from pipelines.validation.contract import DATASETS
 from pipelines.devtools.synthetic.geography import CONTAINER_PREFIXES, CUSTOMS_OFFICES
 from pipelines.devtools.synthetic.intelligence import party_ids
 from pipelines.devtools.synthetic.simulate import COUNTRIES, DISCHARGE
 from pipelines.devtools.synthetic.world import pick, weights
+from pipelines.validation.contract import DATASETS
 
 
 def day_dates(start: dt.date, day: np.ndarray) -> np.ndarray:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipelines.devtools.synthetic.items import GENERAL
 from pipelines.devtools.synthetic.goods import VAGUE_DESCRIPTIONS
+from pipelines.devtools.synthetic.items import GENERAL
 
 _BISECTION_STEPS = 60
 

@@ -14,8 +14,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines.validation.contract import DATASETS
 from pipelines.devtools.synthetic.frames import day_dates
+from pipelines.validation.contract import DATASETS
 
 DAY = "_day"
 PART_NAME = "part-0"

@@ -12,9 +12,8 @@ PARAMS = {
 }
 
 
-def test_feature_table_has_every_feature_once_per_consignment(spark):
-    from features.parties import build_party_daily
-    from pipelines.io.history_store import party_params
+def test_feature_table_has_every_feature_once_per_consignment(spark, settings):
+    from features.parties import PartyParams, build_party_daily
 
     c = consignments(spark, [
         {"consignment_id": "A", "route_ports": ["SGSIN"], "destination_country": "ZZ"},  # unknown country
@@ -24,7 +23,7 @@ def test_feature_table_has_every_feature_once_per_consignment(spark):
     history = build_daily_aggregates(c, reference, PARAMS)
     history["party_daily"] = build_party_daily(c, contract_frame(spark, "outcomes", []))
     inputs = {"rights_holders": rights_holders(spark), "intelligence": contract_frame(spark, "intelligence", [])}
-    table = build_feature_table(c, inputs, reference, history, PARAMS, party_params())
+    table = build_feature_table(c, inputs, reference, history, PARAMS, PartyParams.from_conf(settings["parties"]))
     names = [f.name for f in all_features()]
     assert table.columns == [*KEY_COLUMNS, *names]
     assert table.schema == table_schema() or [f.dataType for f in table.schema] == [f.dataType for f in table_schema()]

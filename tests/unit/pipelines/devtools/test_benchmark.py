@@ -16,12 +16,12 @@ def _parties(root, dataset, day) -> pd.DataFrame:
     return pd.concat(pd.read_csv(f, dtype=str, keep_default_na=False) for f in files)
 
 
-def test_placed_night_replaces_the_day_and_deals_with_known_parties(tmp_path):
+def test_placed_night_replaces_the_day_and_deals_with_known_parties(tmp_path, settings):
     root = tmp_path / "input"
-    generate(str(root), START, 3, 60, seed=4)
+    generate(str(root), START, 3, 60, 4, settings["synthetic"])
     history = [(START + dt.timedelta(days=i)).isoformat() for i in range(2)]
     night = START + dt.timedelta(days=2)
-    place_night(root, night, 150, seed=9, history_days=history)
+    place_night(root, night, 150, 9, history, settings["synthetic"])
 
     manifests = _parties(root, "manifests", night)
     declarations = _parties(root, "declarations", night)

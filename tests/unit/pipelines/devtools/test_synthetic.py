@@ -1,3 +1,4 @@
+import copy
 import datetime as dt
 import math
 from pathlib import Path
@@ -8,23 +9,22 @@ import pytest
 from pyspark.sql import functions as F
 
 from pipelines.cli import main
-from pipelines.io.settings import load_config
-from pipelines.validation.contract import DATASETS
-from pipelines.io.readers import CORRUPT_RECORD, PARTITION_DATE, read_dataset, read_raw
 from pipelines.devtools.synthetic import generate
 from pipelines.devtools.synthetic.dirty import PROBLEMS, make_empty_partition, write_file_missing_column
 from pipelines.devtools.synthetic.latent import solve_intercept
 from pipelines.devtools.synthetic.simulate import HUBS, ring_hub_weights
 from pipelines.devtools.synthetic.world import PORTS
+from pipelines.io.readers import CORRUPT_RECORD, PARTITION_DATE, read_dataset, read_raw
+from pipelines.validation.contract import DATASETS
 
 START = dt.date(2026, 9, 1)
 CLEAN_DAYS, CLEAN_PER_DAY = 3, 300
 
 
 @pytest.fixture(scope="module")
-def clean_root(tmp_path_factory):
+def clean_root(settings, tmp_path_factory):
     root = tmp_path_factory.mktemp("synthetic") / "clean"
-    summary = generate(str(root), START, CLEAN_DAYS, CLEAN_PER_DAY, seed=11, fmt="mixed")
+    summary = generate(str(root), START, CLEAN_DAYS, CLEAN_PER_DAY, 11, settings["synthetic"], fmt="mixed")
     return root, summary
 
 
@@ -96,9 +96,9 @@ def test_outcomes_follow_inspection_rules(clean_frames):
     assert reasons <= {"RISK", "RANDOM", "INTEL", "OTHER"} and "RANDOM" in reasons
 
 
-def test_base_rate_random_share_and_latent_model(tmp_path):
-    cfg = load_config("synthetic")
-    summary = generate(str(tmp_path / "r"), START, 4, 2500, seed=3, fmt="parquet")
+def test_base_rate_random_share_and_latent_model(tmp_path, settings):
+    cfg = settings["synthetic"]
+    summary = generate(str(tmp_path / "r"), START, 4, 2500, 3, settings["synthetic"], fmt="parquet")
     assert summary["mean_p_counterfeit"] == pytest.approx(cfg["latent"]["base_rate"], abs=1e-6)
     assert 0.01 <= summary["base_rate"] <= 0.025
     outcomes = pd.read_parquet(tmp_path / "r" / "outcomes")
@@ -109,11 +109,11 @@ def test_base_rate_random_share_and_latent_model(tmp_path):
     assert top > 10 * truth["is_counterfeit"].mean()  # the planted patterns concentrate the fakes
 
 
-def test_same_seed_gives_identical_bytes(tmp_path):
+def test_same_seed_gives_identical_bytes(tmp_path, settings):
     def files(root):
         return {p.relative_to(root): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
     for name, seed in (("a", 9), ("b", 9), ("c", 10)):
-        generate(str(tmp_path / name), START, 2, 150, seed=seed, fmt="mixed", dirty=0.02)
+        generate(str(tmp_path / name), START, 2, 150, seed, settings["synthetic"], fmt="mixed", dirty=0.02)
     assert files(tmp_path / "a") == files(tmp_path / "b")
     assert files(tmp_path / "a") != files(tmp_path / "c")
 
@@ -123,8 +123,8 @@ def test_intercept_solves_the_base_rate():
     assert solve_intercept(np.zeros(10), 0.018) == pytest.approx(math.log(0.018 / 0.982), abs=1e-9)
 
 
-def test_enforcement_operation_moves_rings_off_a_hub():
-    cfg = load_config("synthetic")
+def test_enforcement_operation_moves_rings_off_a_hub(settings):
+    cfg = copy.deepcopy(settings["synthetic"])
     cfg["enforcement_operations"] = [{"hub": "AEJEA", "at_share": 0.45, "factor": 0.1, "displaced_to": ["OMSLL"], "boost": 4.0}]
     table = ring_hub_weights(cfg, 20)  # the operation starts on day int(0.45 * 20) = 9
     aejea, omsll = HUBS.index("AEJEA"), HUBS.index("OMSLL")
@@ -142,9 +142,9 @@ def test_every_written_port_is_exported(clean_root):
     assert used <= known and all(len(code) == 5 for code in known)
 
 
-def test_intelligence_is_point_in_time(tmp_path):
+def test_intelligence_is_point_in_time(tmp_path, settings):
     days = 60
-    generate(str(tmp_path / "w"), START, days, 10, seed=2)
+    generate(str(tmp_path / "w"), START, days, 10, 2, settings["synthetic"])
     wl = _csv_frame(tmp_path / "w", "intelligence")
     listed = pd.to_datetime(wl["listed_on"]).dt.date
     last_day = START + dt.timedelta(days=days - 1)
@@ -161,9 +161,9 @@ def _same(value, expected) -> bool:
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
-def test_dirty_corruptions_are_listed_and_really_in_the_files(spark, tmp_path, fmt):
+def test_dirty_corruptions_are_listed_and_really_in_the_files(spark, tmp_path, fmt, settings):
     root = tmp_path / fmt
-    summary = generate(str(root), START, 2, 400, seed=5, fmt=fmt, dirty=0.02)
+    summary = generate(str(root), START, 2, 400, 5, settings["synthetic"], fmt=fmt, dirty=0.02)
     listed = pd.read_csv(root / "_corruptions.csv", dtype=str, keep_default_na=False)
     text_only = {p[1] for p in PROBLEMS if p[4]}
     assert len(listed) == summary["corruptions"] >= len(PROBLEMS) - len(text_only)

@@ -9,14 +9,9 @@ from pyspark.sql import types as T
 from pyspark.testing import assertDataFrameEqual
 
 from features.parties import PARTY_ROLES, PartyParams, build_party_daily, build_party_features
-from pipelines.io.history_store import (
-    backfill_party_daily,
-    lookback_days,
-    party_params,
-    read_party_daily,
-    stored_days,
-    update_party_daily,
-)
+from pipelines.errors import UserError
+from pipelines.io.history_store import PARTY_DAILY, lookback_days, party_params, read_party_daily, update_party_daily
+from pipelines.io.workspace import Workspace, days_between, stored_days
 
 D = dt.date(2026, 9, 1)
 PARAMS = PartyParams(seizure_prior=0.1, prior_strength=10.0, new_party_days=30)
@@ -63,15 +58,15 @@ def nightly(spark, workspace, offset):
     """What the nightly job passes: the day's consignments and the outcomes inspected that day."""
     todays = consignments(spark, [r for r in HISTORY if r[1] == offset])
     inspected = outcomes(spark, [o for o in OUTCOMES if o[1] == offset])
-    update_party_daily(spark, workspace, todays, inspected, [iso(offset)])
+    update_party_daily(spark, workspace, todays, inspected, [iso(offset)], 180)
 
 
 @pytest.fixture(scope="module")
 def store(spark, tmp_path_factory):
     """Back-fill up to D-30, then three nights: D-29 (H3's seizure), D-12 (H7), D-1 (H4 and its outcome)."""
-    workspace = str(tmp_path_factory.mktemp("workspace"))
-    backfill_party_daily(spark, workspace, consignments(spark, HISTORY), outcomes(spark, OUTCOMES), iso(-366), iso(-30),
-                         outcome_lookback_days=180)
+    workspace = Workspace(str(tmp_path_factory.mktemp("workspace")))
+    update_party_daily(spark, workspace, consignments(spark, HISTORY), outcomes(spark, OUTCOMES),
+                       days_between(day(-366), day(-30)), 180)
     for offset in (-29, -12, -1):
         nightly(spark, workspace, offset)
     return workspace
@@ -92,7 +87,7 @@ def test_incremental_store_equals_full_recompute(spark, store):
 def test_only_days_with_events_have_folders(spark, store):
     # Lodging days -366, -365, -31, -30, -12, -1 and inspection days -364, -363, -29 (-1 twice).
     expected = sorted(iso(o) for o in (-366, -365, -364, -363, -31, -30, -29, -12, -1))
-    assert stored_days(spark, store) == expected
+    assert stored_days(spark, store.aggregate(PARTY_DAILY)) == expected
 
 
 def test_read_touches_only_the_window(spark, store):
@@ -114,12 +109,12 @@ def test_later_nights_leave_day_d_unchanged(spark, store):
         on_d = read_party_daily(spark, store, before=iso(1), lookback_days=1)
         assert on_d.where("role = 'exporter' AND party_id = 'E1'").select("seizures").collect()[0][0] == 1
     finally:
-        update_party_daily(spark, store, consignments(spark, []), outcomes(spark, []), [iso(0)])
-    assert iso(0) not in stored_days(spark, store)  # an empty day leaves no folder behind
+        update_party_daily(spark, store, consignments(spark, []), outcomes(spark, []), [iso(0)], 180)
+    assert iso(0) not in stored_days(spark, store.aggregate(PARTY_DAILY))  # an empty day leaves no folder behind
 
 
 def test_rewriting_a_day_replaces_it(spark, tmp_path):
-    workspace = str(tmp_path)
+    workspace = Workspace(str(tmp_path))
     h7 = [r for r in HISTORY if r[0] == "H7"]
     changed = [("H7", -12, "E9", "S4", "C3", "F1", "B1", "US")]
     update_party_daily(spark, workspace, consignments(spark, changed), outcomes(spark, []), [iso(-12)], 180)
@@ -130,9 +125,9 @@ def test_rewriting_a_day_replaces_it(spark, tmp_path):
     assert [(r.party_id, r.shipments) for r in exporters.collect()] == [("E4", 1)]  # no E9, no double count
 
 
-def test_conf_values():
-    assert lookback_days() >= 365
-    params = party_params()
+def test_conf_values(settings):
+    assert lookback_days(settings["parties"]) >= 365
+    params = party_params(settings["parties"])
     assert 0 < params.seizure_prior < 1 and params.prior_strength > 0 and params.new_party_days > 0
-    with pytest.raises(ValueError, match="lookback_days"):
+    with pytest.raises(UserError, match="lookback_days"):
         lookback_days({"history_store": {"lookback_days": 90}})

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from pipelines.errors import UserError
-from pipelines.io.publish import date_lock, lock_path, publish_dir, write_text_atomic
+from pipelines.io.publish import date_lock, publish_dir, write_text_atomic
+from pipelines.io.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[4]
 
@@ -90,17 +91,17 @@ def test_write_text_atomic(tmp_path):
 
 
 def test_second_run_for_the_same_date_is_refused(tmp_path):
-    with date_lock(tmp_path, "nightly", "2026-09-05") as path:
+    with date_lock(Workspace(str(tmp_path)), "nightly", "2026-09-05") as path:
         with pytest.raises(UserError) as err:
-            with date_lock(tmp_path, "nightly", "2026-09-05"):
+            with date_lock(Workspace(str(tmp_path)), "nightly", "2026-09-05"):
                 pass
         message = str(err.value)
         assert f"another nightly run for 2026-09-05 is in progress (pid {os.getpid()} on" in message
         assert str(path) in message and "remove" in message
-        with date_lock(tmp_path, "nightly", "2026-09-06"):  # other dates run freely
+        with date_lock(Workspace(str(tmp_path)), "nightly", "2026-09-06"):  # other dates run freely
             pass
     assert not path.exists()
-    with date_lock(tmp_path, "nightly", "2026-09-05"):  # released on exit
+    with date_lock(Workspace(str(tmp_path)), "nightly", "2026-09-05"):  # released on exit
         pass
 
 
@@ -108,19 +109,20 @@ def test_lock_held_by_another_process_then_released_by_its_death(tmp_path):
     child = _spawn(f"""
         import time
         from pipelines.io.publish import date_lock
-        with date_lock({str(tmp_path)!r}, "nightly", "2026-09-05"):
+        from pipelines.io.workspace import Workspace
+        with date_lock(Workspace({str(tmp_path)!r}), "nightly", "2026-09-05"):
             print("locked", flush=True)
             time.sleep(60)
     """, tmp_path)
     try:
         assert child.stdout.readline().strip() == "locked"
         with pytest.raises(UserError, match=f"pid {child.pid} on"):
-            with date_lock(tmp_path, "nightly", "2026-09-05"):
+            with date_lock(Workspace(str(tmp_path)), "nightly", "2026-09-05"):
                 pass
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=10)
-    assert lock_path(tmp_path, "nightly", "2026-09-05").exists()  # the stale file is still there...
+    assert Workspace(str(tmp_path)).lock("nightly", "2026-09-05").exists()  # the stale file is still there...
     started = time.monotonic()
-    with date_lock(tmp_path, "nightly", "2026-09-05"):  # ...but a dead holder does not block
+    with date_lock(Workspace(str(tmp_path)), "nightly", "2026-09-05"):  # ...but a dead holder does not block
         assert time.monotonic() - started < 5

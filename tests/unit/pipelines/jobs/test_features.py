@@ -1,17 +1,20 @@
 """The feature job: reference data, incremental nightly build, no look-ahead."""
 import csv
 import datetime as dt
-import sys
-from pathlib import Path
 
 import pytest
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-from tests.unit.features.consignment_frames import DECLARATION_DEFAULTS, MANIFEST_DEFAULTS, D, contract_frame, rights_holders  # noqa: E402
-
-from pipelines.io.settings import conf_root  # noqa: E402
-from pipelines.jobs.features import build_features, load_reference  # noqa: E402
+from pipelines.io.settings import conf_root
+from pipelines.jobs.features import build_features, load_reference
+from tests.unit.features.consignment_frames import (
+    DECLARATION_DEFAULTS,
+    MANIFEST_DEFAULTS,
+    D,
+    contract_frame,
+    rights_holders,
+)
 
 REF = conf_root() / "reference"
 
@@ -64,18 +67,15 @@ def _inputs(spark, days, with_outcomes=False):
 
 
 @pytest.mark.slow
-def test_nightly_from_aggregates_equals_backfill_with_later_data(spark, tmp_path):
-    from pipelines.io.settings import load_config
-
-    cfg = load_config()
+def test_nightly_from_aggregates_equals_backfill_with_later_data(spark, make_ctx, tmp_path):
     d4, d5, d6 = D(2026, 9, 4), D(2026, 9, 5), D(2026, 9, 6)
     # Back-fill: raw inputs of 09-04..09-06 (a later day and a later seizure included), features of 09-05.
-    full = build_features(spark, cfg, _inputs(spark, [d4, d5, d6], with_outcomes=True), ["2026-09-05"],
-                          str(tmp_path / "backfill"))
+    full = build_features(make_ctx(tmp_path / "backfill"), _inputs(spark, [d4, d5, d6], with_outcomes=True),
+                          ["2026-09-05"])
     # Nightly: 09-04 alone, then 09-05 alone; 09-05 sees 09-04 only through the stored aggregates.
-    nightly_ws = str(tmp_path / "nightly")
-    build_features(spark, cfg, _inputs(spark, [d4]), ["2026-09-04"], nightly_ws)
-    nightly = build_features(spark, cfg, _inputs(spark, [d5]), ["2026-09-05"], nightly_ws)
+    nightly_ctx = make_ctx(tmp_path / "nightly")
+    build_features(nightly_ctx, _inputs(spark, [d4]), ["2026-09-04"])
+    nightly = build_features(nightly_ctx, _inputs(spark, [d5]), ["2026-09-05"])
     assert full.count() == 3
     assertDataFrameEqual(nightly, full, checkRowOrder=False)
     # 09-04's route HKHKG>NLRTM (1 of 3 consignments) is seen; 09-05's own rows are not

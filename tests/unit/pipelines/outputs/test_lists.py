@@ -8,7 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipelines.outputs.lists import XLSX_MAX_CHARS, office_file_stem, publish_inspection_lists, write_inspection_lists
+from pipelines.io.publish import publish_dir
+from pipelines.io.workspace import Workspace
+from pipelines.outputs.lists import XLSX_MAX_CHARS, office_file_stem, write_inspection_lists
 
 HYPERLINK = '=HYPERLINK("http://x","y")'
 CMD = "+cmd|' /C calc'!A0"
@@ -105,15 +107,16 @@ def test_rerun_gives_byte_identical_files(tmp_path):
 def test_from_spark_selection_frame_and_published_atomically(spark, tmp_path):
     pdf = _selected([CHINESE, SCRIPT, "plain"])
     frame = spark.createDataFrame(pdf.iloc[::-1].reset_index(drop=True))  # arrives out of order
-    paths = publish_inspection_lists(frame, str(tmp_path), "2026-09-05")
-    target = tmp_path / "lists" / "date=2026-09-05"
-    assert sorted(paths) == sorted(str(target / n) for n in
-                                   ("HK_AIR.csv", "HK_AIR.xlsx", "HK_AIR.html", "KWC.csv", "KWC.xlsx", "KWC.html"))
+    target = Workspace(str(tmp_path)).lists_day("2026-09-05")
+    with publish_dir(target) as tmp:
+        names = [Path(p).name for p in write_inspection_lists(frame, str(tmp), "2026-09-05")]
+    assert sorted(names) == sorted(["HK_AIR.csv", "HK_AIR.xlsx", "HK_AIR.html", "KWC.csv", "KWC.xlsx", "KWC.html"])
+    assert sorted(p.name for p in target.iterdir()) == sorted(names)
     with open(target / "HK_AIR.csv", encoding="utf-8-sig", newline="") as fh:
         records = list(csv.DictReader(fh))
     assert [r["consignment_id"] for r in records] == ["C00", "C01", "C02"]
     assert records[0]["reason_1"] == "goods: " + CHINESE and records[1]["reason_2"] == SCRIPT
-    assert [p.name for p in tmp_path.joinpath("lists").iterdir()] == ["date=2026-09-05"]  # no temp dir left
+    assert [p.name for p in target.parent.iterdir()] == ["date=2026-09-05"]  # no temp dir left
 
 
 def test_office_code_with_a_dot_keeps_its_whole_name(tmp_path):
@@ -129,26 +132,25 @@ def test_office_file_stem_is_a_safe_name(office, stem):
 
 
 def test_load_targeting_checks_the_shipped_conf_and_names_a_bad_profile(tmp_path, monkeypatch):
-    from pipelines.io.settings import conf_root
+    import shutil
+
     from pipelines.errors import UserError
+    from pipelines.io.settings import conf_root, load_settings
     from pipelines.outputs.lists import load_targeting
 
-    profiles, policy, templates = load_targeting()
-    assert profiles and policy["novel_conditions"] and templates["features"]
+    targeting = load_targeting(load_settings())
+    assert targeting.profiles and targeting.policy["novel_conditions"] and targeting.templates["features"]
 
     conf = tmp_path / "conf"
-    (conf / "base").mkdir(parents=True)
-    for name in ("selection", "reasons"):
-        (conf / "base" / f"{name}.yaml").write_bytes((conf_root() / "base" / f"{name}.yaml").read_bytes())
+    shutil.copytree(conf_root() / "base", conf / "base")
     (conf / "base" / "profiles.yaml").write_text(
         "profiles:\n  - {name: NO_OWNER, reason: r, conditions: [{feature: hs_chapter, in: ['42']}], action: force_red,"
         " valid_from: 2026-09-01, valid_to: 2026-09-12}\n", encoding="utf-8")
-    monkeypatch.setenv("SHIPRISK_CONF_DIR", str(conf))
     with pytest.raises(UserError, match="profile 'NO_OWNER': field 'owner': is missing or empty"):
-        load_targeting()
+        load_targeting(load_settings(conf))
 
 
-def test_shipped_conf_end_to_end_on_feature_table_columns(spark, tmp_path):
+def test_shipped_conf_end_to_end_on_feature_table_columns(spark, settings, tmp_path):
     """load_targeting -> select_for_inspection -> lists, on a frame shaped like the nightly's scored table."""
     from pyspark.sql import types as T
 
@@ -177,10 +179,10 @@ def test_shipped_conf_end_to_end_on_feature_table_columns(spark, tmp_path):
         base | {"consignment_id": "LOW", "score": 0.01, "exporter_id": "E3", "consignee_id": "Q3"},
     ]
     frame = spark.createDataFrame([tuple(r[f.name] for f in fields) for r in rows], schema)
-    profiles, policy, templates = load_targeting()
-    selected = select_for_inspection(frame, profiles, policy, "2026-09-05", templates)
-    publish_inspection_lists(selected, str(tmp_path), "2026-09-05")
-    with open(tmp_path / "lists" / "date=2026-09-05" / "HKAIR.csv", encoding="utf-8-sig", newline="") as fh:
+    targeting = load_targeting(settings)
+    selected = select_for_inspection(frame, targeting.profiles, targeting.policy, "2026-09-05", targeting.templates)
+    write_inspection_lists(selected, str(tmp_path), "2026-09-05")
+    with open(tmp_path / "HKAIR.csv", encoding="utf-8-sig", newline="") as fh:
         records = {r["consignment_id"]: r for r in csv.DictReader(fh)}
     assert set(records) == {"JOINT", "BRAND"}
     assert records["JOINT"]["selection_basis"] == "PROFILE" and records["JOINT"]["rank_in_office"] == "1"

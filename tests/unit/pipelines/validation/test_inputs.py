@@ -136,13 +136,13 @@ def build_catalogue(root) -> None:
 
 
 @pytest.fixture(scope="module")
-def catalogue(spark, tmp_path_factory):
+def catalogue(spark, make_ctx, tmp_path_factory):
     root = tmp_path_factory.mktemp("catalogue")
     build_catalogue(root)
     workspace = tmp_path_factory.mktemp("ws")
     # SUMMARY: GX's failing-row count for every expectation must equal the row flags'.
     cfg = {"validation": {"quarantine_threshold": 1.0, "gx_result_format": "SUMMARY"}}
-    result = validate_inputs(spark, cfg, str(root), [DAY, NEXT], str(workspace))
+    result = validate_inputs(make_ctx(workspace, **cfg), str(root), [DAY, NEXT])
     quarantined = {}
     for name in ("manifests", "declarations", "outcomes"):
         for day in (DAY, NEXT):
@@ -286,7 +286,7 @@ def test_report_escapes_data(catalogue):
 
 # ---- feed-level failures: the run stops, with a message naming what to fix ----
 
-def test_file_missing_a_required_column_stops_the_run(spark, tmp_path):
+def test_file_missing_a_required_column_stops_the_run(spark, make_ctx, tmp_path):
     clean_root(tmp_path)
     rows = [{k: v for k, v in declaration("K0").items() if k != "hs_code"}]
     buf = io.StringIO()
@@ -295,35 +295,35 @@ def test_file_missing_a_required_column_stops_the_run(spark, tmp_path):
     writer.writerows(rows)
     write(tmp_path / "declarations" / f"date={DAY}" / "late.csv", buf.getvalue())
     with pytest.raises(FeedError, match=r"declarations: file .*late\.csv lacks required column\(s\) hs_code"):
-        validate_inputs(spark, {}, str(tmp_path), [DAY], str(tmp_path / "ws"))
+        validate_inputs(make_ctx(tmp_path / "ws"), str(tmp_path), [DAY])
     assert not (tmp_path / "ws").exists()  # nothing written that could pass for a result
 
 
-def test_empty_partition_is_a_clear_error(spark, tmp_path):
+def test_empty_partition_is_a_clear_error(spark, make_ctx, tmp_path):
     clean_root(tmp_path)
     with pytest.raises(FeedError, match=r"manifests: no files for 2026-09-06 .*empty partition"):
-        validate_inputs(spark, {}, str(tmp_path), [NEXT], None)
+        validate_inputs(make_ctx(tmp_path / "unused-workspace"), str(tmp_path), [NEXT], record=False)
     write(tmp_path / "manifests" / f"date={NEXT}" / "m.csv", csv_text("manifests", []))
     with pytest.raises(FeedError, match=r"date=2026-09-06/ hold no rows \(empty partition\)"):
-        validate_inputs(spark, {}, str(tmp_path), [NEXT], None)
+        validate_inputs(make_ctx(tmp_path / "unused-workspace"), str(tmp_path), [NEXT], record=False)
 
 
-def test_unreadable_file_stops_the_run(spark, tmp_path):
+def test_unreadable_file_stops_the_run(spark, make_ctx, tmp_path):
     clean_root(tmp_path)
     (tmp_path / "declarations" / f"date={DAY}" / "broken.parquet").write_bytes(b"not a parquet file at all")
     with pytest.raises(FeedError, match=r"broken\.parquet"):
-        validate_inputs(spark, {}, str(tmp_path), [DAY], None)
+        validate_inputs(make_ctx(tmp_path / "unused-workspace"), str(tmp_path), [DAY], record=False)
 
 
-def test_missing_required_snapshot_stops_the_run(spark, tmp_path):
+def test_missing_required_snapshot_stops_the_run(spark, make_ctx, tmp_path):
     clean_root(tmp_path)
     for f in (tmp_path / "rights_holders").iterdir():
         f.unlink()
     with pytest.raises(FeedError, match=r"rights_holders: no files"):
-        validate_inputs(spark, {}, str(tmp_path), [DAY], None)
+        validate_inputs(make_ctx(tmp_path / "unused-workspace"), str(tmp_path), [DAY], record=False)
 
 
-def test_quarantined_share_above_threshold_stops_the_run(spark, tmp_path):
+def test_quarantined_share_above_threshold_stops_the_run(spark, make_ctx, tmp_path):
     cids = clean_root(tmp_path, n=10)
     # 1 bad declaration of 10 (10 %) takes its manifest along: 10 % of both datasets.
     decl = [declaration(c, lodged_at=f"{DAY}T09:00:00+08:00", hs_code="BAD" if c == cids[0] else "420221") for c in cids]
@@ -331,7 +331,7 @@ def test_quarantined_share_above_threshold_stops_the_run(spark, tmp_path):
     workspace = tmp_path / "ws"
     with pytest.raises(FeedError, match=r"manifests: 1 of 10 rows quarantined \(10\.0%, threshold 5\.0%.*"
                                         r"declarations: 1 of 10 rows quarantined \(10\.0%.*BAD_HS_CODE 1"):
-        validate_inputs(spark, {"validation": {"threshold_min_rows": 1}}, str(tmp_path), [DAY], str(workspace))
+        validate_inputs(make_ctx(workspace, **{"validation": {"threshold_min_rows": 1}}), str(tmp_path), [DAY])
     assert not (workspace / "quarantine").exists()
     saved = json.loads((workspace / "runs" / f"date={DAY}" / "validation.json").read_text())
     assert saved["status"] == "FAILED"
@@ -352,7 +352,7 @@ def test_gx_disagreeing_with_the_row_flags_is_a_loud_error():
 
 
 @pytest.mark.slow
-def test_row_ids_from_gx_give_the_same_quarantine(spark, tmp_path):
+def test_row_ids_from_gx_give_the_same_quarantine(spark, make_ctx, tmp_path):
     cids = clean_root(tmp_path, n=6)
     decl = [declaration(c, lodged_at=f"{DAY}T09:00:00+08:00") for c in cids]
     decl[0]["currency"], decl[1]["quantity"], decl[1]["hs_code"] = "ZZZ", "0", "12"
@@ -361,7 +361,7 @@ def test_row_ids_from_gx_give_the_same_quarantine(spark, tmp_path):
     for mode in ("spark", "gx"):
         cfg = {"validation": {"quarantine_threshold": 1.0, "row_flags": mode}}
         workspace = tmp_path / f"ws_{mode}"
-        validate_inputs(spark, cfg, str(tmp_path), [DAY], str(workspace))
+        validate_inputs(make_ctx(workspace, **cfg), str(tmp_path), [DAY])
         rows = spark.read.parquet(str(workspace / "quarantine" / f"date={DAY}" / "declarations")).collect()
         found[mode] = {r.consignment_id: sorted(r.reasons) for r in rows}
     assert found["gx"] == found["spark"] == {"K0": ["UNKNOWN_CURRENCY"], "K1": ["BAD_HS_CODE", "NON_POSITIVE"]}
@@ -376,16 +376,16 @@ def test_cli_exits_2_with_the_message_on_a_feed_failure(spark, tmp_path, capsys)
     assert "manifests: no files for 2026-09-06" in capsys.readouterr().err
 
 
-def test_a_rerun_over_replaced_files_reads_them_anew(spark, tmp_path):
+def test_a_rerun_over_replaced_files_reads_them_anew(spark, make_ctx, tmp_path):
     # The flagged rows are cached by plan, and a replaced file keeps its path: without
     # release() a second run in the same session read the first run's rows (found by the
     # benchmark, which replaces its night between sizes).
     clean_root(tmp_path, n=4)
-    first = validate_inputs(spark, {"validation": {"gx_enabled": False}}, str(tmp_path), [DAY], None)
+    first = validate_inputs(make_ctx(tmp_path / "unused-workspace", **{"validation": {"gx_enabled": False}}), str(tmp_path), [DAY], record=False)
     assert first.summary["consignments_read"] == 4
     first.release()
     clean_root(tmp_path, n=7)
-    second = validate_inputs(spark, {"validation": {"gx_enabled": False}}, str(tmp_path), [DAY], None)
+    second = validate_inputs(make_ctx(tmp_path / "unused-workspace", **{"validation": {"gx_enabled": False}}), str(tmp_path), [DAY], record=False)
     assert (second.summary["consignments_read"], second.summary["consignments_valid"]) == (7, 7)
     assert second.valid["manifests"].count() == 7
     second.release()

@@ -1,0 +1,36 @@
+"""The run context a job receives: settings (read once), the workspace, progress, and a
+Spark session started on first use (commands that only talk to MLflow never start one)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pyspark.sql import SparkSession
+
+from pipelines.io.progress import Progress
+from pipelines.io.workspace import Workspace
+
+
+@dataclass
+class RunContext:
+    settings: dict
+    workspace: Workspace
+    progress: Progress
+    session: SparkSession | None = field(default=None, repr=False)
+
+    @property
+    def spark(self) -> SparkSession:
+        if self.session is None:
+            from pipelines.io.spark import get_spark
+
+            with self.progress.stage("start Spark"):
+                self.session = get_spark(self.settings)
+        return self.session
+
+
+def open_context(job: str, workspace: str, settings: dict | None = None, spark: SparkSession | None = None,
+                 quiet: bool = False) -> RunContext:
+    """The context of one command: settings loaded here unless given (tests pass their own)."""
+    from pipelines.io.settings import load_settings
+
+    return RunContext(settings if settings is not None else load_settings(), Workspace(workspace),
+                      Progress(job, quiet=quiet), spark)
