@@ -6,6 +6,9 @@ Three views of the same ranking:
   so its top-k share estimates what the model would find in a whole day's top k.
 - `truth`: synthetic data only, every consignment against the drawn ground truth, with the
   oracle (ranking by the true probability) as the ceiling.
+
+A view may lack what a metric needs (no RANDOM rows in the window, or only one outcome among
+its rows): the metric is then None and `unavailable` says why, never NaN or an exception.
 """
 from __future__ import annotations
 
@@ -65,7 +68,29 @@ def labelled_metrics(frame: pd.DataFrame, capacities: list[float], bins: int = 1
         "at_capacity": {f"{c:g}": at_capacity(labels, scores, c, values) for c in capacities},
         "reliability": reliability_curve(labels, scores, bins) if len(labels) else [],
         "pr_curve": pr_curve(labels, scores) if both else [],
+        "unavailable": unavailable_metrics(len(labels), int(labels.sum()), values),
     }
+    return out
+
+
+_ALL_METRICS = ("roc_auc", "pr_auc", "brier", "precision", "recall", "value_captured", "reliability", "pr_curve")
+_RANKING_METRICS = ("roc_auc", "pr_auc", "pr_curve")
+
+
+def unavailable_metrics(n: int, positives: int, values: np.ndarray | None = None) -> dict[str, str]:
+    """{metric: why it cannot be computed} for a view of n outcomes with `positives` seizures."""
+    if n == 0:
+        return dict.fromkeys(_ALL_METRICS, "no consignment in this view has an outcome")
+    counted = f"{n} outcome" + ("s" if n != 1 else "")
+    out = {}
+    if positives == 0:
+        out = dict.fromkeys(_RANKING_METRICS + ("recall",), f"no seizure among {counted}")
+    elif positives == n:
+        out = dict.fromkeys(_RANKING_METRICS, f"nothing but seizures among {counted}")
+    if values is None:
+        out["value_captured"] = "no seized value column"
+    elif not np.nansum(values) > 0:
+        out["value_captured"] = "no seized value recorded among these outcomes"
     return out
 
 

@@ -1,13 +1,50 @@
 """The model card: what a risk team needs to know before trusting a version."""
 from __future__ import annotations
 
+from models.factory import describe_left_out
+
 
 def _f(x) -> str:
     return "n/a" if x is None else (f"{x:.3f}" if isinstance(x, float) else str(x))
 
 
-def render_model_card(info: dict, report: dict, features: list) -> str:
-    """Markdown from the training run's parameters, evaluation report and feature registry."""
+def _selection_bias(info: dict) -> str:
+    if int(info["n_random_rows"] or 0) == 0:
+        return ("- Selection bias: outcomes exist only for inspected consignments. The training window has no RANDOM "
+                f"control rows, so their weight ({info['random_sample_weight']}x) changed nothing: the fit follows "
+                "whatever chose the inspections. If every consignment was inspected there is no selection to correct; "
+                "otherwise the scores inherit the old targeting's blind spots.")
+    return ("- Selection bias: outcomes exist only for inspected consignments, mostly chosen by the old targeting. "
+            f"RANDOM control rows are weighted {info['random_sample_weight']}x so the fit leans towards the population's "
+            "pattern; the unbiased estimate of performance is the RANDOM-only view below. What it changes: scores rank "
+            "consignments unlike the old targeting's picks higher than a model fitted on inspections alone; it cannot "
+            "remove the bias where the old targeting never looked and the control sample is thin.")
+
+
+def _unavailable_notes(report: dict) -> list[str]:
+    """One line per view and reason for the metrics an evaluation view could not give."""
+    lines = []
+    n_consignments = report.get("n_consignments")
+    inspected = report.get("inspected") or {}
+    if n_consignments and inspected.get("n") == n_consignments:
+        lines.append(f"- Every one of the {n_consignments} hold-out consignments was inspected: the inspected view "
+                     "covers the whole population and is unbiased.")
+    for view, label in (("inspected", "Inspected"), ("random", "RANDOM-only")):
+        by_reason: dict[str, list[str]] = {}
+        for metric, reason in ((report.get(view) or {}).get("unavailable") or {}).items():
+            by_reason.setdefault(reason, []).append(metric)
+        lines += [f"- {label} view: {', '.join(metrics)} unavailable ({reason})." for reason, metrics in by_reason.items()]
+    return lines
+
+
+def render_model_card(info: dict, report: dict, features: list, left_out: dict[str, str] | None = None) -> str:
+    """Markdown from the training run's parameters, evaluation report and feature registry.
+
+    `left_out`: {feature: reason} of the columns the fitted model left out
+    (models.factory.left_out_features); listed under Features when given.
+    """
+    listed, left_out = left_out is not None, left_out or {}
+    random_view = report.get("random") or {}
     lines = [
         f"# Model card: {info['name']} version {info['version']}",
         "",
@@ -21,13 +58,10 @@ def render_model_card(info: dict, report: dict, features: list) -> str:
         f"- Feature registry version `{info['feature_registry_version']}`; input digest `{info['input_digest']}`.",
         "",
         "## Method",
-        "- One scikit-learn Pipeline: ordinal encoding of categories, HistGradientBoostingClassifier with native "
-        "categorical splits, then " + f"{info['calibration_method']} calibration fitted on the most recent share of the training rows (a later window).",
-        "- Selection bias: outcomes exist only for inspected consignments, mostly chosen by the old targeting. "
-        f"RANDOM control rows are weighted {info['random_sample_weight']}x so the fit leans towards the population's pattern; "
-        "the unbiased estimate of performance is the RANDOM-only view below. What it changes: scores rank consignments "
-        "unlike the old targeting's picks higher than a model fitted on inspections alone; it cannot remove the bias "
-        "where the old targeting never looked and the control sample is thin.",
+        "- One scikit-learn Pipeline: feature columns without signal in the training rows left out, ordinal encoding "
+        "of categories, HistGradientBoostingClassifier with native categorical splits, then "
+        f"{info['calibration_method']} calibration fitted on the most recent share of the training rows (a later window).",
+        _selection_bias(info),
         "",
         "## Metrics at inspection capacity (hold-out)",
         "",
@@ -41,10 +75,14 @@ def render_model_card(info: dict, report: dict, features: list) -> str:
     b = report.get("baselines", {})
     lines += [
         "",
-        f"ROC-AUC (inspected / RANDOM): {_f(report['inspected'].get('roc_auc'))} / {_f(report['random'].get('roc_auc'))}; "
-        f"PR-AUC: {_f(report['inspected'].get('pr_auc'))} / {_f(report['random'].get('pr_auc'))}; "
-        f"Brier: {_f(report['inspected'].get('brier'))} / {_f(report['random'].get('brier'))}.",
+        f"ROC-AUC (inspected / RANDOM): {_f(report['inspected'].get('roc_auc'))} / {_f(random_view.get('roc_auc'))}; "
+        f"PR-AUC: {_f(report['inspected'].get('pr_auc'))} / {_f(random_view.get('pr_auc'))}; "
+        f"Brier: {_f(report['inspected'].get('brier'))} / {_f(random_view.get('brier'))}.",
         "",
+    ]
+    notes = _unavailable_notes(report)
+    lines += notes + ([""] if notes else [])
+    lines += [
         "Baselines: legacy rules (RISK selections of the old targeting) hit rate "
         f"{_f(b.get('legacy_rules_hit_rate'))} on {_f(b.get('legacy_rules_inspections'))} inspections"
         + (f", precision against the truth {_f(b.get('legacy_rules_truth_precision'))}" if "legacy_rules_truth_precision" in b else "")
@@ -55,7 +93,13 @@ def render_model_card(info: dict, report: dict, features: list) -> str:
         "| feature | family | meaning | window |",
         "|---|---|---|---|",
     ]
-    lines += [f"| `{f.name}` | {f.family} | {f.meaning} | {f.window} |" for f in features if f.model_input]
+    lines += [f"| `{f.name}`{' (left out)' if f.name in left_out else ''} | {f.family} | {f.meaning} | {f.window} |"
+              for f in features if f.model_input]
+    if left_out:
+        lines += ["", f"Features left out of this fit: {describe_left_out(left_out)}. They carry no signal in the "
+                      "training rows; the model ignores them when scoring."]
+    elif listed:
+        lines += ["", "Features left out of this fit: none."]
     lines += [
         "",
         "## Known limits",

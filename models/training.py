@@ -6,13 +6,22 @@ uniform sample of the population; we up-weight them (`random_sample_weight`) so 
 fitted scores lean towards the population's pattern rather than the old policy's. Rows are
 ordered by lodging time so the calibrator is fitted on the most recent share (see
 models.factory.TemporalCalibratedClassifier).
+
+A source may have no RANDOM rows at all (no control sample, or every consignment inspected):
+the weight then changes nothing, the fit says so in a warning, and the RANDOM-only evaluation
+is marked unavailable (models.evaluation). Feature columns without signal in the training
+rows are left out inside the Pipeline (models.factory.DropUninformativeColumns).
 """
 from __future__ import annotations
+
+import logging
 
 import numpy as np
 import pandas as pd
 
 from models.factory import make_model, to_model_frame
+
+logger = logging.getLogger("shiprisk.models.training")
 
 
 class TrainingDataError(ValueError):
@@ -34,19 +43,30 @@ def sample_weights(selection_reason: pd.Series, random_weight: float) -> np.ndar
 
 
 def fit(rows: pd.DataFrame, numeric: list[str], categorical: list[str], params: dict):
-    """Fits the Pipeline on rows with label, selection_reason, lodged_date and consignment_id."""
+    """Fits the Pipeline on rows with label, selection_reason, lodged_date and consignment_id.
+
+    Columns left out for lack of signal: models.factory.left_out_features(model).
+    """
     ordered = rows.sort_values(["lodged_date", "consignment_id"], kind="stable").reset_index(drop=True)
     model = make_model(numeric, categorical, params)
     X = to_model_frame(ordered, numeric, categorical)
     y = ordered["label"].to_numpy(dtype=int)
-    weights = sample_weights(ordered["selection_reason"], params.get("random_sample_weight", 1.0))
+    random_weight = params.get("random_sample_weight", 1.0)
+    weights = sample_weights(ordered["selection_reason"], random_weight)
+    if float(random_weight) != 1.0 and not (ordered["selection_reason"] == "RANDOM").any():
+        logger.warning("No RANDOM control rows among the %d training rows: random_sample_weight (%s) changes nothing "
+                       "and the fit follows whatever chose the inspections", len(ordered), random_weight)
     model.fit(X, y, classify__sample_weight=weights)
     return model
 
 
 def permutation_importances(model, rows: pd.DataFrame, numeric: list[str], categorical: list[str],
                             seed: int, repeats: int = 3) -> list[dict]:
-    """Drop in PR-AUC when each raw feature column is shuffled, largest first."""
+    """Drop in PR-AUC when each raw feature column is shuffled, largest first.
+
+    Only the columns the model uses: those it left out (models.factory.left_out_features)
+    change nothing when shuffled and are not listed.
+    """
     from sklearn.inspection import permutation_importance
 
     labels = rows["label"].to_numpy(dtype=int)
@@ -58,7 +78,7 @@ def permutation_importances(model, rows: pd.DataFrame, numeric: list[str], categ
     encoded = prepare.transform(to_model_frame(rows, numeric, categorical))
     result = permutation_importance(classify, encoded, labels, scoring="average_precision",
                                     n_repeats=repeats, random_state=seed)
-    names = categorical + numeric
+    names = list(prepare.get_feature_names_out())
     order = np.argsort(-result.importances_mean)
     return [{"feature": names[i], "importance": float(result.importances_mean[i]),
              "std": float(result.importances_std[i])} for i in order]

@@ -6,12 +6,13 @@ import hashlib
 import json
 
 from features.registry import all_features, model_inputs, registry_version
-from models.factory import to_model_frame
+from models.factory import describe_left_out, left_out_features, to_model_frame
 from models.model_card import render_model_card
 from models.training import TrainingDataError, check_training_rows, fit, permutation_importances
 from pipelines.errors import UserError
 from pipelines.io import tracking
 from pipelines.io.context import RunContext
+from pipelines.io.publish import workspace_lock
 from pipelines.io.workspace import days_between
 from pipelines.jobs.evaluate import evaluate_window, headline
 from pipelines.jobs.windows import load_window, with_labels
@@ -36,6 +37,12 @@ def split_days(days: list[str], holdout_days: int) -> tuple[list[str], list[str]
 
 
 def train(ctx: RunContext, input_root: str, first: dt.date, last: dt.date) -> dict:
+    """Fit on [first, last - holdout_days], evaluate on the hold-out, register in MLflow."""
+    with workspace_lock(ctx.workspace, f"train {first}..{last}"):
+        return _train(ctx, input_root, first, last)
+
+
+def _train(ctx: RunContext, input_root: str, first: dt.date, last: dt.date) -> dict:
     cfg, progress, workspace = ctx.settings, ctx.progress, ctx.workspace
     eval_cfg, model_cfg = cfg["evaluation"], cfg["model"]
     days = days_between(first, last)
@@ -59,6 +66,9 @@ def train(ctx: RunContext, input_root: str, first: dt.date, last: dt.date) -> di
             model = fit(rows, numeric, categorical, model_cfg)
         except ValueError as exc:
             raise UserError(str(exc)) from None
+    left_out = left_out_features(model)
+    if left_out:
+        progress.warn(f"features left out of this fit: {describe_left_out(left_out)}")
 
     with progress.stage(f"evaluate on hold-out {holdout[0]}..{holdout[-1]}"):
         holdout_features = features.filter(features.lodged_date >= holdout[0])
@@ -84,6 +94,7 @@ def train(ctx: RunContext, input_root: str, first: dt.date, last: dt.date) -> di
             "feature_registry_version": registry_version(),
             "numeric_features": ",".join(numeric), "categorical_features": ",".join(categorical),
             "input_digest": input_digest(window.validation_summary), "input_root": input_root,
+            "left_out_features": describe_left_out(left_out) or "none",
         })
         tracking.log_metrics(flat)
         out_dir = workspace.report(f"train-{run.info.run_id}")
@@ -101,7 +112,8 @@ def train(ctx: RunContext, input_root: str, first: dt.date, last: dt.date) -> di
         else:
             tracking.set_alias(name, alias, version)
         run_id = run.info.run_id
-        card = _model_card(name, version, run, rows, report)
+        tracking.log_dict(left_out, "left_out_features.json")
+        card = _model_card(name, version, run, rows, (report, left_out))
         card_path = out_dir / "model_card.md"
         card_path.write_text(card, encoding="utf-8")
         tracking.log_artifact(str(card_path))
@@ -112,7 +124,8 @@ def train(ctx: RunContext, input_root: str, first: dt.date, last: dt.date) -> di
             "holdout_days": [holdout[0], holdout[-1]]}
 
 
-def _model_card(name, version, run, rows, report) -> str:
+def _model_card(name, version, run, rows, evaluation: tuple[dict, dict]) -> str:
+    report, left_out = evaluation
     params = tracking.client().get_run(run.info.run_id).data.params
     info = {
         "name": name, "version": version, "run_id": run.info.run_id, "git_commit": tracking.git_commit(),
@@ -124,4 +137,4 @@ def _model_card(name, version, run, rows, report) -> str:
         "calibration_method": params.get("model.calibration_method"),
         "feature_registry_version": params["feature_registry_version"], "input_digest": params["input_digest"],
     }
-    return render_model_card(info, report, all_features())
+    return render_model_card(info, report, all_features(), left_out=left_out)

@@ -41,3 +41,31 @@ def test_truth_at_capacity_ranks_within_each_day(spark):
     # top 25% of 4 rows = 1 a day: model hits day 2 only, oracle both days.
     assert r["at_capacity"]["0.25"] == {"k": 2, "precision": 0.5, "recall": 0.5, "oracle_precision": 1.0}
     assert r["base_rate"] == 0.25
+
+
+def test_a_view_without_rows_is_marked_unavailable_not_nan():
+    frame = pd.DataFrame({"label": [1, 0, 0, 1], "score": [0.9, 0.2, 0.1, 0.6], "seized_value_hkd": [5, None, None, 5],
+                          "selection_reason": ["RISK"] * 4})
+    m = labelled_metrics(frame[frame["selection_reason"] == "RANDOM"], [0.5])
+    assert m["n"] == 0 and m["roc_auc"] is None and m["pr_auc"] is None and m["brier"] is None
+    assert m["at_capacity"]["0.5"] == {"k": 0, "precision": None, "recall": None, "value_captured": None}
+    assert m["reliability"] == [] and m["pr_curve"] == []
+    assert set(m["unavailable"]) == {"roc_auc", "pr_auc", "brier", "precision", "recall", "value_captured",
+                                     "reliability", "pr_curve"}
+    assert set(m["unavailable"].values()) == {"no consignment in this view has an outcome"}
+
+
+def test_a_view_with_one_outcome_says_which_metrics_it_cannot_give():
+    clean = pd.DataFrame({"label": [0, 0, 0], "score": [0.9, 0.2, 0.1], "seized_value_hkd": [None] * 3})
+    m = labelled_metrics(clean, [0.5])
+    assert m["roc_auc"] is None and m["at_capacity"]["0.5"]["recall"] is None
+    assert m["at_capacity"]["0.5"]["precision"] == 0.0 and np.isfinite(m["brier"])
+    assert m["unavailable"] == {"roc_auc": "no seizure among 3 outcomes", "pr_auc": "no seizure among 3 outcomes",
+                                "pr_curve": "no seizure among 3 outcomes", "recall": "no seizure among 3 outcomes",
+                                "value_captured": "no seized value recorded among these outcomes"}
+    seized = labelled_metrics(pd.DataFrame({"label": [1], "score": [0.4], "seized_value_hkd": [10.0]}), [0.5])
+    assert seized["unavailable"] == {"roc_auc": "nothing but seizures among 1 outcome",
+                                     "pr_auc": "nothing but seizures among 1 outcome",
+                                     "pr_curve": "nothing but seizures among 1 outcome"}
+    full = labelled_metrics(pd.DataFrame({"label": [1, 0], "score": [0.9, 0.1], "seized_value_hkd": [5.0, None]}), [0.5])
+    assert full["unavailable"] == {}
