@@ -24,7 +24,8 @@ GREEN), never out of RANDOM. Lanes: selected -> RED; else score_adjusted >= ambe
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F

@@ -5,8 +5,8 @@ import yaml
 from pyspark.sql import types as T
 
 from models.profiles import active_profiles, apply_profiles, parse_profiles, profile_columns
-from pipelines.io.settings import conf_root
 from pipelines.errors import UserError
+from pipelines.io.settings import conf_root
 
 COLUMNS = {"hs_chapter": "string", "dest_region": "string", "n_transit_hubs": "integer",
            "unit_value_hkd": "double", "route_ports": "string", "exporter_id": "string"}

@@ -4,8 +4,8 @@ from pyspark.sql import types as T
 
 from models.profiles import DETAIL_COLUMNS, parse_profiles, profile_columns
 from models.reasons import add_reasons, check_templates
-from pipelines.io.settings import conf_root
 from pipelines.errors import UserError
+from pipelines.io.settings import conf_root
 
 CONTRIBUTIONS = T.ArrayType(T.StructType([T.StructField("feature", T.StringType()), T.StructField("value", T.StringType()),
                                           T.StructField("contribution", T.DoubleType())]))

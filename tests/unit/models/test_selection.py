@@ -8,8 +8,8 @@ from pyspark.sql import types as T
 
 from models.profiles import parse_profiles, profile_columns
 from models.selection import check_policy, select_for_inspection
-from pipelines.io.settings import conf_root
 from pipelines.errors import UserError
+from pipelines.io.settings import conf_root
 
 CONTRIBUTIONS = T.ArrayType(T.StructType([T.StructField("feature", T.StringType()), T.StructField("value", T.StringType()),
                                           T.StructField("contribution", T.DoubleType())]))
