@@ -1,6 +1,11 @@
 """Commodity and brand features: HS chapter / heading / group, recorded brand, unit value in
 HKD against the brand's genuine price and against the trailing HS6 median, vague
-descriptions and weight consistency."""
+descriptions and weight consistency.
+
+Unit values are HKD per unit of sale (features.units: COUNT quantities only, PR = 1 pair,
+DZN = 12); an item in a mass, length, area, volume or package unit, or in an unknown unit,
+has none. The unit value set against a brand's lowest genuine price is that of the item
+bearing the brand (features.brands), which need not be the highest-value item."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -12,12 +17,14 @@ from features.brands import match_brands
 from features.lookback import in_lookback
 from features.reference import match_hs_group, normalise_text
 from features.registry import FeatureDef
+from features.units import unit_value
 
 _D = ("declarations",)
 _DM = ("declarations", "manifests")
 _DAY = "day of lodging"
 _UV = "unit_value_lookback_days (90) days before lodging"
 _RH = ("declarations", "rights_holders")
+_UNITS = "conf/reference/units.csv"
 NO_GROUP = "UNGROUPED"
 IQR_TO_SIGMA = 1.349  # IQR of a normal distribution in standard deviations
 
@@ -44,33 +51,49 @@ FEATURES = [
     _f("brand_protected_for_hs", "integer", "flag",
        "1 if the matched brand is recorded for an HS prefix of one of the consignment's items", _RH),
     _f("unit_value_hkd", "double", "numeric",
-       "value per unit of the highest-value item in HKD (fx_rates on or before lodging, else the "
-       "configured fallback rate); null if the currency has no rate", ("declarations", "fx_rates"), nullable=True),
+       "value in HKD per unit of sale of the highest-value item (fx_rates on or before lodging, else the "
+       "configured fallback rate; quantity in units of sale: PCE 1, PR 1 pair, SET 1 set, DZN 12); null "
+       "if the currency has no rate or the quantity unit is not a count (KGM, MTR, LTR, a package such "
+       "as CT, or an unknown code)", ("declarations", "fx_rates", _UNITS), nullable=True),
+    _f("brand_unit_value_hkd", "double", "numeric",
+       "value in HKD per unit of sale of the item bearing the matched brand (the item that declares it, "
+       "else the highest-value item whose description names it; of several, the lowest); null without "
+       "a brand, a rate or a count unit; for analysts and reasons, not a model input",
+       ("declarations", "fx_rates", "rights_holders", _UNITS), nullable=True, model_input=False),
     _f("value_to_genuine_ratio", "double", "numeric",
-       "unit_value_hkd over the matched brand's minimum genuine unit value; null without both",
-       ("declarations", "fx_rates", "rights_holders"), nullable=True),
+       "brand_unit_value_hkd over the matched brand's minimum genuine unit value: the unit value of the "
+       "item bearing the brand, not of the highest-value item; null without both",
+       ("declarations", "fx_rates", "rights_holders", _UNITS), nullable=True),
     _f("hs6_count_90d", "integer", "numeric",
-       "consignments with a unit value whose main HS6 equals this one, in the look-back", _D, _UV),
+       "consignments with a unit value (highest-value item in a count unit) whose main HS6 equals "
+       "this one, in the look-back", ("declarations", _UNITS), _UV),
     _f("unit_value_robust_z_90d", "double", "numeric",
        "(ln unit value - trailing median ln unit value of the same HS6) / (IQR / 1.349), over the "
-       "look-back; null with fewer than unit_value_min_history (5) prior values or zero spread",
-       ("declarations", "fx_rates"), _UV, nullable=True),
+       "look-back, unit values per unit of sale; null with fewer than unit_value_min_history (5) prior "
+       "values, zero spread or no unit value", ("declarations", "fx_rates", _UNITS), _UV, nullable=True),
     _f("is_vague_description", "integer", "flag",
        "1 if every word of the description is in the configured vague vocabulary (goods, samples, gifts, ...)"),
     _f("weight_per_package_kg", "double", "numeric", "gross weight over package count", ("manifests",)),
-    _f("weight_per_unit_kg", "double", "numeric", "gross weight over the total declared quantity", _DM, nullable=True),
+    _f("weight_per_unit_kg", "double", "numeric",
+       "gross weight over the total units of sale of all items; null unless every item's quantity is "
+       "in a count unit", ("declarations", "manifests", _UNITS), nullable=True),
     _f("is_weight_inconsistent", "integer", "flag",
        "1 if the items' net weight exceeds the gross weight or a package weighs less than "
        "min_kg_per_package", _DM),
 ]
 
 
+def _main_unit_value() -> Column:
+    """HKD per unit of sale of the highest-value item (null unless its unit is a count)."""
+    return unit_value(F.col("main_value_hkd"), F.col("main_quantity_base"), F.col("main_quantity_dimension"))
+
+
 def _hs6_unit_values(consignments: DataFrame) -> DataFrame:
-    unit_value = F.col("main_value_hkd") / F.col("main_quantity")
+    main_unit_value = _main_unit_value()
     return consignments.select(
         "consignment_id", "lodged_date",
         F.substring("main_hs_code", 1, 6).alias("hs6"),
-        F.when(unit_value > 0, F.log(unit_value)).alias("log_unit_value"),
+        F.when(main_unit_value > 0, F.log(main_unit_value)).alias("log_unit_value"),
     )
 
 
@@ -137,14 +160,17 @@ def build_commodity_features(
 ) -> DataFrame:
     """consignment_id + the commodity features."""
     c = consignments.select(
-        "consignment_id", "lodged_date", "main_hs_code", "hs_codes", "brands", "main_goods_description",
-        "main_value_hkd", "main_quantity", "total_quantity", "package_count", "gross_weight_kg", "net_weight_kg",
+        "consignment_id", "lodged_date", "main_hs_code", "hs_codes", "branded_items", "main_goods_description",
+        "main_value_hkd", "main_quantity_base", "main_quantity_dimension", "total_quantity_base", "package_count",
+        "gross_weight_kg", "net_weight_kg",
     )
     groups = match_hs_group(c, "consignment_id", "main_hs_code", hs_groups)  # unique on consignment_id
     brands = match_brands(c, rights_holders, params)  # unique on consignment_id
     history = build_unit_value_history_features(c, hs6_daily, params)  # unique on consignment_id
     joined = c.join(groups, "consignment_id", "left").join(brands, "consignment_id", "left").join(history, "consignment_id", "left")
-    unit_value = F.col("main_value_hkd") / F.col("main_quantity")
+    main_unit_value = _main_unit_value()
+    brand_unit_value = unit_value(F.col("brand_item_value_hkd"), F.col("brand_item_quantity_base"),
+                                  F.col("brand_item_quantity_dimension"))
     genuine = F.col("min_genuine_unit_value_hkd")
     per_package = F.col("gross_weight_kg") / F.col("package_count")
     heavier_net = F.coalesce(F.col("net_weight_kg") > F.col("gross_weight_kg"), F.lit(False))
@@ -161,12 +187,14 @@ def build_commodity_features(
         has_brand.cast("int").alias("is_brand_recorded"),
         F.coalesce(has_brand & _protected(F.col("hs_codes"), F.col("hs_prefixes")), F.lit(False)).cast("int")
         .alias("brand_protected_for_hs"),
-        unit_value.alias("unit_value_hkd"),
-        F.when(genuine > 0, unit_value / genuine).alias("value_to_genuine_ratio"),
+        main_unit_value.alias("unit_value_hkd"),
+        brand_unit_value.alias("brand_unit_value_hkd"),
+        F.when(genuine > 0, brand_unit_value / genuine).alias("value_to_genuine_ratio"),
         F.coalesce("hs6_count_90d", F.lit(0)).cast("int").alias("hs6_count_90d"),
         F.col("unit_value_robust_z_90d"),
         _is_vague(F.col("main_goods_description"), list(params["vague_words"])).cast("int").alias("is_vague_description"),
         per_package.alias("weight_per_package_kg"),
-        F.when(F.col("total_quantity") > 0, F.col("gross_weight_kg") / F.col("total_quantity")).alias("weight_per_unit_kg"),
+        F.when(F.col("total_quantity_base") > 0, F.col("gross_weight_kg") / F.col("total_quantity_base"))
+        .alias("weight_per_unit_kg"),
         (heavier_net | too_light).cast("int").alias("is_weight_inconsistent"),
     )

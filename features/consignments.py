@@ -2,7 +2,9 @@
 to the manifest. Every feature family starts from this frame.
 
 Inputs are typed contract frames; partitioned datasets carry `partition_date` (DateType,
-the date= folder, which is the local lodging day).
+the date= folder, which is the local lodging day). Quantities are normalised with the units
+reference table (conf/reference/units.csv, see features.units): `*_quantity_base` counts units
+of sale where the unit is a COUNT unit (PCE, PR, SET, DZN, ...), and is null otherwise.
 """
 from __future__ import annotations
 
@@ -12,15 +14,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-CONSIGNMENT_COLUMNS = (
-    "consignment_id", "lodged_date", "lodged_at", "customs_office", "exporter_id", "declarant_id",
-    "consignor_id", "consignee_id", "forwarder_id", "destination_country", "consignee_country",
-    "port_of_loading", "route_ports", "port_of_discharge", "transport_mode", "carrier_code",
-    "package_count", "gross_weight_kg", "n_items", "total_value_hkd", "hs_codes", "main_hs_code",
-    "brands", "main_goods_description", "declaration_type",
-    # Extra item facts the commodity family needs (all of the highest-value item, "main").
-    "main_quantity", "main_quantity_unit", "main_value_hkd", "total_quantity", "net_weight_kg",
-)
+from features.units import COUNT, with_quantity_base
 
 
 def _fallback_rate(currency: Column, fallback: Mapping[str, float] | None) -> Column:
@@ -56,15 +50,33 @@ def item_values(declarations: DataFrame, fx_rates: DataFrame | None, fx_fallback
     return joined.withColumn("value_hkd", F.col("declared_value") * rate)
 
 
+def _branded_item(brand: Column) -> Column:
+    """The facts of an item with a declared brand (null without one), for brand matching: the
+    unit value compared with the brand's genuine price must be that of the item bearing it."""
+    fields = F.struct(
+        F.col("declaration_id").cast("string").alias("declaration_id"), F.col("item_no").cast("long").alias("item_no"),
+        brand.alias("brand"), F.col("value_hkd").cast("double").alias("value_hkd"),
+        F.col("quantity_base").cast("double").alias("quantity_base"),
+        F.col("quantity_dimension").cast("string").alias("quantity_dimension"),
+    )
+    return F.when(brand.isNotNull(), fields)
+
+
 def aggregate_items(items: DataFrame) -> DataFrame:
-    """One row per consignment_id from its items (unique on consignment_id by construction)."""
+    """One row per consignment_id from its items (unique on consignment_id by construction).
+
+    items: declaration items with value_hkd (item_values) and quantity_base, quantity_dimension
+    (features.units.with_quantity_base).
+    """
     first_item = F.struct(F.col("item_no"), F.col("declaration_id"))
     # Highest value first; ties go to the lowest item number, so the choice is deterministic.
     by_value = F.struct(F.coalesce(F.col("value_hkd"), F.lit(-1.0)), -F.col("item_no"), F.col("declaration_id"))
     main = F.max_by(
-        F.struct("hs_code", "goods_description", "quantity", "quantity_unit", "value_hkd"), by_value
+        F.struct("hs_code", "goods_description", "quantity", "quantity_unit", "quantity_base", "quantity_dimension",
+                 "value_hkd"), by_value
     )
     brand = F.nullif(F.trim(F.col("brand")), F.lit(""))
+    not_counted = F.sum(F.when(F.col("quantity_dimension") == F.lit(COUNT), 0).otherwise(1))
     return items.groupBy("consignment_id").agg(
         F.min("partition_date").alias("lodged_date"),
         F.min("lodged_at").alias("lodged_at"),
@@ -77,9 +89,12 @@ def aggregate_items(items: DataFrame) -> DataFrame:
         F.round(F.sum("value_hkd"), 2).alias("total_value_hkd"),
         F.array_sort(F.collect_set("hs_code")).alias("hs_codes"),
         F.array_sort(F.collect_set(brand)).alias("brands"),
+        # Sorted (declaration, item first) so the array does not depend on partitioning.
+        F.array_sort(F.collect_list(_branded_item(brand))).alias("branded_items"),
         main.alias("main"),
         F.max(F.when(F.upper(F.col("declaration_type")) == "REEXPORT", 1).otherwise(0)).alias("is_reexport"),
-        F.sum("quantity").alias("total_quantity"),
+        # Units of sale over all items, only if every item is counted (else a sum of unlike units).
+        F.when(not_counted == 0, F.sum("quantity_base")).alias("total_quantity_base"),
         F.sum("net_weight_kg").alias("net_weight_kg"),
     )
 
@@ -94,13 +109,20 @@ def build_consignments(
     declarations: DataFrame,
     fx_rates: DataFrame | None,
     fx_fallback: Mapping[str, float] | None = None,
+    *,
+    units: DataFrame,
 ) -> DataFrame:
     """One row per consignment that has a manifest row and at least one declaration item.
 
+    `units` is conf/reference/units.csv (code, dimension, factor_to_base, ...).
     `route_ports` becomes array<string> of transit LOCODEs in travel order (empty = direct).
     `declaration_type` is REEXPORT if any item is a re-export, else EXPORT.
+    `main_*` describe the highest-value item; `branded_items` holds every item with a declared
+    brand (declaration_id, item_no, brand, value_hkd, quantity_base, quantity_dimension);
+    `total_quantity_base` is the units of sale of all items, null unless every item is counted.
     """
-    per_consignment = aggregate_items(item_values(declarations, fx_rates, fx_fallback))
+    items = with_quantity_base(item_values(declarations, fx_rates, fx_fallback), units)
+    per_consignment = aggregate_items(items)
     m = manifests.select(
         "consignment_id", "consignor_id", "consignee_id", "forwarder_id",
         F.upper(F.trim(F.col("destination_country"))).alias("destination_country"),
@@ -121,11 +143,13 @@ def build_consignments(
         F.col("gross_weight_kg").cast(T.DoubleType()).alias("gross_weight_kg"),
         "n_items", "total_value_hkd", "hs_codes",
         F.col("main.hs_code").alias("main_hs_code"),
-        "brands",
+        "brands", "branded_items",
         F.col("main.goods_description").alias("main_goods_description"),
         F.when(F.col("is_reexport") == 1, F.lit("REEXPORT")).otherwise(F.lit("EXPORT")).alias("declaration_type"),
-        F.col("main.quantity").alias("main_quantity"),
+        F.col("main.quantity").cast(T.DoubleType()).alias("main_quantity"),
         F.col("main.quantity_unit").alias("main_quantity_unit"),
+        F.col("main.quantity_base").alias("main_quantity_base"),
+        F.col("main.quantity_dimension").alias("main_quantity_dimension"),
         F.col("main.value_hkd").alias("main_value_hkd"),
-        "total_quantity", "net_weight_kg",
+        "total_quantity_base", "net_weight_kg",
     )

@@ -14,7 +14,8 @@ FAMILY_INTRO = {
     "route": "How they travel there: transit ports, hubs and free-trade zones (conf/reference/ports.csv), "
              "the cross-boundary pattern, and look-back signals from daily route aggregates.",
     "commodity": "What is declared: HS groups (conf/reference/hs_groups.csv), recorded brands "
-                 "(rights_holders), unit values in HKD against genuine prices and the trailing HS6 median.",
+                 "(rights_holders), unit values in HKD per unit of sale (quantity units converted by "
+                 "conf/reference/units.csv; count units only) against genuine prices and the trailing HS6 median.",
     "parties": "Who ships: history of each party role from daily party aggregates.",
     "intelligence": "Watch-list entries active on the lodging day.",
     "shape": "Mode, size and value of the consignment.",

@@ -61,7 +61,7 @@ class PartyParams:
     new_party_days: int  # an exporter first seen this recently is "new"
 
     @classmethod
-    def from_conf(cls, conf: dict) -> "PartyParams":
+    def from_conf(cls, conf: dict) -> PartyParams:
         rate = conf["seizure_rate"]
         return cls(float(rate["prior"]), float(rate["strength"]), int(conf["new_party_days"]))
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import sys
+import logging
+
+from pipelines.errors import EXIT_INTERNAL, UserError
+from pipelines.io.progress import configure_logging
 
 # name -> one-line help. Order is the order shown in --help.
 COMMANDS = {
@@ -25,15 +28,14 @@ COMMANDS = {
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="shiprisk", description="Risk scoring of outbound customs consignments for counterfeit goods.")
+        prog="shiprisk", description="Risk scoring of outbound customs consignments for counterfeit goods.",
+        epilog="Exit codes: 0 done, 2 bad arguments or settings, 3 broken feed, 4 another run holds the lock, "
+               "5 no such model, 6 MLflow store unreachable, 70 internal error (docs/operations.md).")
+    parser.add_argument("--log-format", choices=["text", "json"], default="text",
+                        help="progress on stderr as readable lines (default) or JSON lines for schedulers")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, help_text in COMMANDS.items():
-        try:
-            module = importlib.import_module(f"pipelines.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"pipelines.cli.{name}":
-                raise
-            continue  # command not built yet
+        module = importlib.import_module(f"pipelines.cli.{name}")
         command_parser = sub.add_parser(name, help=help_text, description=help_text)
         module.register(command_parser)
         command_parser.set_defaults(_run=module.run)
@@ -42,16 +44,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    configure_logging(args.log_format)
+    log = logging.getLogger(f"shiprisk.{args.command}")
     try:
         return int(args._run(args) or 0)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        log.error("interrupted")
         return 130
-    except Exception as exc:  # a clear one-line message; the traceback helps nobody at 3 a.m.
-        from pipelines.errors import UserError
-
-        if isinstance(exc, UserError):
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        raise
-
+    except UserError as exc:  # a clear message that says what to do; no traceback at 3 a.m.
+        log.error(f"error: {exc}", extra={"event": "failed", "exit_code": exc.exit_code})
+        return exc.exit_code
+    except Exception as exc:  # a bug: keep the traceback for whoever fixes it
+        log.error(f"internal error: {type(exc).__name__}: {exc}; nothing further was published. "
+                  "Report this as a bug with the traceback below.", exc_info=True)
+        return getattr(exc, "exit_code", EXIT_INTERNAL)

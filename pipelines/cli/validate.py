@@ -14,13 +14,13 @@ def run(args) -> int:
     from pipelines.io.context import open_context
     from pipelines.io.settings import load_settings
     from pipelines.io.workspace import parse_day
-    from pipelines.validation.inputs import validate_inputs
+    from pipelines.jobs.validate import validate
 
     days = [parse_day(d).isoformat() for d in args.date]
     settings = load_settings()
     ctx = open_context("validate", args.workspace or settings["validation"]["default_workspace"], settings)
     # A feed-level failure raises FeedError: the CLI prints its message and exits 2.
-    summary = validate_inputs(ctx, args.input, days).summary
+    summary = validate(ctx, args.input, days).summary
     print(f"feed OK for {', '.join(days)}: {summary['consignments_read']} consignments read, "
           f"{summary['consignments_valid']} valid, {summary['consignments_quarantined']} quarantined")
     for name, s in summary["datasets"].items():

@@ -3,8 +3,9 @@ Spark session started on first use (commands that only talk to MLflow never star
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 
 from pipelines.io.progress import Progress
 from pipelines.io.workspace import Workspace
@@ -25,6 +26,13 @@ class RunContext:
             with self.progress.stage("start Spark"):
                 self.session = get_spark(self.settings)
         return self.session
+
+    @cached_property
+    def reference(self) -> dict[str, DataFrame]:
+        """conf/reference tables (countries, ports, HS groups, units), loaded once per command."""
+        from pipelines.io.reference import load_reference
+
+        return load_reference(self.spark)
 
 
 def open_context(job: str, workspace: str, settings: dict | None = None, spark: SparkSession | None = None,

@@ -5,9 +5,9 @@ error it is swapped in with renames, so readers see the old outputs or the new o
 block raises, or the process is killed, the target is untouched and the leftover temporary
 directory is removed by the next run for that target.
 
-`date_lock(workspace, name, date)` keeps two runs for the same date apart. It holds an
+`workspace_lock(workspace, job)` keeps two writers of one workspace apart. It holds an
 exclusive `flock` on a lock file, so a killed run's lock is released by the kernel (a stale
-file never blocks); the file also records pid, host and start time for the message.
+file never blocks); the file also records job, pid, host and start time for the message.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from pipelines.errors import UserError
+from pipelines.errors import LockedError
 from pipelines.io.workspace import Workspace
 
 TMP_MARK = ".tmp-"
@@ -49,7 +49,7 @@ def _recover(target: Path) -> None:
 def publish_dir(target: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary directory; on success it replaces `target` (created if absent).
 
-    Hold `date_lock` for the target's date around this: two publishers of one target at
+    Hold `workspace_lock` around this: two publishers of one target at
     once would each clean up the other's temporary directory.
     """
     target = Path(target)
@@ -112,7 +112,8 @@ def _holder(path: Path) -> str:
         info = json.loads(path.read_text(encoding="utf-8") or "{}")
     except (OSError, ValueError):
         info = {}
-    return f"pid {info.get('pid', '?')} on {info.get('host', '?')}, started {info.get('started', '?')}"
+    return (f"{info.get('job', 'a job')}, pid {info.get('pid', '?')} on {info.get('host', '?')}, "
+            f"started {info.get('started', '?')}")
 
 
 def _acquire(path: Path) -> int | None:
@@ -138,23 +139,26 @@ def _acquire(path: Path) -> int | None:
 
 
 @contextlib.contextmanager
-def date_lock(workspace: Workspace, name: str, date: str) -> Iterator[Path]:
-    """Run the block as the only `name` run for `date` in this workspace, or raise UserError."""
-    path = workspace.lock(name, date)
+def workspace_lock(workspace: Workspace, job: str) -> Iterator[Path]:
+    """Run the block as the only writer of this workspace, or raise LockedError.
+
+    Every job that writes shared folders (features, aggregates, quarantine, run records,
+    nights) takes it, so two commands at once cannot corrupt them; a second one fails fast."""
+    path = workspace.lock
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = _acquire(path)
     if fd is None:
-        raise UserError(f"another {name} run for {date} is in progress ({_holder(path)}); "
-                        f"wait for it to finish, or remove {path} if that process is gone")
+        raise LockedError(f"another shiprisk run is writing to the workspace {workspace.root} ({_holder(path)}); "
+                          f"wait for it to finish, or remove {path} if that process is gone")
     try:
-        info = {"pid": os.getpid(), "host": socket.gethostname(),
+        info = {"job": job, "pid": os.getpid(), "host": socket.gethostname(),
                 "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(info).encode("utf-8"), 0)
         yield path
     finally:
         # Remove while still holding the lock, so nobody can lock the file we are deleting
-        # and believe they own the date (see the inode check in _acquire).
+        # and believe they own the workspace (see the inode check in _acquire).
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
         os.close(fd)

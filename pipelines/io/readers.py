@@ -14,7 +14,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from pipelines.errors import UserError
+from pipelines.errors import FeedError
 from pipelines.io.filesystem import glob_files, hadoop_fs
 from pipelines.validation.contract import DATASETS, Dataset
 
@@ -25,7 +25,7 @@ FORMATS = ("csv", "parquet")
 _DATE_DIR = re.compile(r"date=(\d{4}-\d{2}-\d{2})")
 
 
-class InputError(UserError):
+class InputError(FeedError):
     """A feed that cannot be read as a whole; the message says what to do."""
 
 

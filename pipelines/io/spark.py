@@ -1,39 +1,111 @@
-"""The one place a SparkSession is built. Master and resources come from conf or spark-submit."""
+"""The one place a SparkSession is built.
+
+What the launch said wins; the `spark` settings fill only what it left unset. Under
+spark-submit the driver's gateway already exists and its SparkConf holds every setting of
+the command line and of spark-defaults.conf. A plain `shiprisk ...` run starts the JVM itself:
+then spark-defaults.conf and PYSPARK_SUBMIT_ARGS are what the launch says.
+"""
 from __future__ import annotations
 
 import os
+import shlex
 import sys
+from pathlib import Path
 
+from pyspark import SparkConf, SparkContext
 from pyspark.sql import SparkSession
+
+# spark-submit flags that are spelled as settings (the rest reach SparkConf as --conf).
+_SUBMIT_FLAGS = {"--master": "spark.master", "--driver-memory": "spark.driver.memory",
+                 "--executor-memory": "spark.executor.memory", "--name": "spark.app.name",
+                 "--num-executors": "spark.executor.instances", "--executor-cores": "spark.executor.cores"}
+
+
+def _defaults_file() -> dict[str, str]:
+    """spark-defaults.conf of SPARK_CONF_DIR (else SPARK_HOME/conf), as the launcher reads it."""
+    folder = os.environ.get("SPARK_CONF_DIR") or (Path(os.environ["SPARK_HOME"]) / "conf"
+                                                   if os.environ.get("SPARK_HOME") else None)
+    path = Path(folder) / "spark-defaults.conf" if folder else None
+    if path is None or not path.is_file():
+        return {}
+    found = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = line.strip().split(None, 1)
+        if len(parts) == 2 and not parts[0].startswith("#"):
+            found[parts[0]] = parts[1].strip()
+    return found
+
+
+def _submit_args() -> dict[str, str]:
+    """Settings named in PYSPARK_SUBMIT_ARGS (how a plain Python driver passes launch flags)."""
+    words = shlex.split(os.environ.get("PYSPARK_SUBMIT_ARGS", ""))
+    found = {}
+    for flag, value in zip(words, words[1:]):
+        if flag in _SUBMIT_FLAGS:
+            found[_SUBMIT_FLAGS[flag]] = value
+        elif flag == "--conf" and "=" in value:
+            key, setting = value.split("=", 1)
+            found[key] = setting
+    return found
+
+
+def launch_settings() -> dict[str, str]:
+    """The spark.* settings the launch fixed before any of ours apply."""
+    if os.environ.get("PYSPARK_GATEWAY_PORT"):  # spark-submit started this driver
+        SparkContext._ensure_initialized()
+        return dict(SparkConf().getAll())
+    return {**_defaults_file(), **_submit_args()}
+
+
+def wanted_settings(cfg: dict) -> dict[str, str]:
+    """The spark.* settings the `spark` section asks for."""
+    spark_cfg = cfg["spark"]
+    wanted = {
+        "spark.master": spark_cfg["master"],
+        "spark.app.name": spark_cfg["app_name"],
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.shuffle.partitions": str(spark_cfg["shuffle_partitions"]),
+        "spark.driver.memory": spark_cfg["driver_memory"],
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+    }
+    wanted.update({key: str(value) for key, value in (spark_cfg["extra"] or {}).items()})
+    return wanted
 
 
 def get_spark(cfg: dict) -> SparkSession:
-    """The active session if spark-submit made one, else one built from the `spark` section."""
+    """The active session if there is one, else one built from the launch and the `spark` section."""
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
-    spark_cfg = cfg.get("spark", {})
-    master = spark_cfg.get("master", "local[2]")
+    launched = launch_settings()
+    settings = {k: v for k, v in wanted_settings(cfg).items() if k not in launched}
+    master = launched.get("spark.master", settings.get("spark.master", "local[*]"))
     # Python workers run the interpreter that runs the driver (the project's venv), unless the
     # deployment says otherwise: they must import pyarrow, scikit-learn and this package.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     if master.startswith("local"):
         # Loopback only: a laptop or CI box must not open ports on its network.
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    builder = (
-        SparkSession.builder.master(master)
-        .appName(spark_cfg.get("app_name", "shiprisk"))
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", str(spark_cfg.get("shuffle_partitions", 8)))
-        .config("spark.driver.memory", spark_cfg.get("driver_memory", "2g"))
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-    )
-    if master.startswith("local"):
-        builder = builder.config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
-    for key, value in (spark_cfg.get("extra") or {}).items():
-        builder = builder.config(key, str(value))
+        for key in ("spark.driver.host", "spark.driver.bindAddress"):
+            if key not in launched:
+                settings[key] = "127.0.0.1"
+    builder = SparkSession.builder
+    for key, value in settings.items():
+        builder = builder.config(key, value)
     spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel(spark_cfg.get("log_level", "ERROR"))
+    spark.sparkContext.setLogLevel(cfg["spark"]["log_level"])
     return spark
+
+
+def session_facts(spark: SparkSession) -> dict:
+    """What the run record says about the Spark it ran on: master, application, resources."""
+    sc = spark.sparkContext
+    conf = sc.getConf()
+    # The block managers include the driver's; in local mode the driver is the only executor.
+    managers = sc._jsc.sc().getExecutorMemoryStatus().size()
+    return {"master": sc.master, "application_id": sc.applicationId, "executors": max(managers - 1, 0),
+            "default_parallelism": sc.defaultParallelism,
+            "driver_memory": conf.get("spark.driver.memory", "1g (Spark's default)"),
+            "executor_memory": conf.get("spark.executor.memory", None)}

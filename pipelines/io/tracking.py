@@ -7,7 +7,7 @@ import subprocess
 from contextlib import contextmanager
 from pathlib import Path
 
-from pipelines.errors import UserError
+from pipelines.errors import NoModelError, StoreError
 from pipelines.io.workspace import Workspace
 
 CHAMPION = "champion"
@@ -56,7 +56,8 @@ def _experiment_id(name: str, workspace: Workspace) -> str:
 @contextmanager
 def run(experiment: str, workspace: Workspace, run_name: str, tags: dict | None = None):
     mlflow = _mlflow()
-    experiment_id = _experiment_id(experiment, workspace)
+    with store_errors(f"opening experiment {experiment!r}"):
+        experiment_id = _experiment_id(experiment, workspace)
     all_tags = {"git_commit": git_commit(), **(tags or {})}
     with mlflow.start_run(experiment_id=experiment_id, run_name=run_name, tags=all_tags) as active:
         yield active
@@ -102,12 +103,40 @@ def client():
     return _mlflow().MlflowClient()
 
 
-def alias_version(name: str, alias: str) -> str | None:
+_MISSING = ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND")
+
+
+def _is_missing(exc: Exception) -> bool:
+    """MLflow's own 'no such model, version, alias or artifact': anything else is a store failure."""
+    return getattr(exc, "error_code", None) in _MISSING
+
+
+@contextmanager
+def store_errors(action: str):
+    """Turn a failing store (unreachable, refusing, broken) into StoreError that says so."""
     from mlflow.exceptions import MlflowException
 
     try:
-        return str(client().get_model_version_by_alias(name, alias).version)
-    except MlflowException:
+        yield
+    except MlflowException as exc:
+        if _is_missing(exc):
+            raise
+        raise StoreError(f"the MLflow store failed while {action}: {str(exc).splitlines()[0][:300]}; "
+                         f"check MLFLOW_TRACKING_URI / mlflow.tracking_uri ({_mlflow().get_tracking_uri()}) "
+                         "and that the store is up") from exc
+    except (OSError, ConnectionError) as exc:
+        raise StoreError(f"the MLflow store could not be reached while {action}: {exc}; "
+                         f"check {_mlflow().get_tracking_uri()} is up and reachable") from exc
+
+
+def alias_version(name: str, alias: str) -> str | None:
+    """The version behind an alias, None if the model or alias does not exist (a store failure raises)."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        with store_errors(f"reading alias {alias!r} of model {name}"):
+            return str(client().get_model_version_by_alias(name, alias).version)
+    except MlflowException:  # only the 'does not exist' kind gets here
         return None
 
 
@@ -117,13 +146,14 @@ def resolve_version(name: str, ref: str) -> str:
 
     if ref.isdigit():
         try:
-            client().get_model_version(name, ref)
+            with store_errors(f"reading version {ref} of model {name}"):
+                client().get_model_version(name, ref)
         except MlflowException:
-            raise UserError(f"model {name} has no version {ref}; list them with `shiprisk models`") from None
+            raise NoModelError(f"model {name} has no version {ref}; list them with `shiprisk models`") from None
         return ref
     version = alias_version(name, ref)
     if version is None:
-        raise UserError(
+        raise NoModelError(
             f"model {name} has no version with alias {ref!r}; train one first with `shiprisk train`, "
             "or list versions with `shiprisk models`"
         )
@@ -133,7 +163,8 @@ def resolve_version(name: str, ref: str) -> str:
 def load_model(name: str, ref: str):
     """The fitted Pipeline of a version or alias (e.g. 'champion'), and its version number."""
     version = resolve_version(name, ref)
-    return _mlflow().sklearn.load_model(f"models:/{name}/{version}"), version
+    with store_errors(f"loading version {version} of model {name}"):
+        return _mlflow().sklearn.load_model(f"models:/{name}/{version}"), version
 
 
 def set_alias(name: str, alias: str, version: str) -> None:
@@ -164,9 +195,9 @@ def rollback_champion(name: str) -> tuple[str, str]:
     history = champion_history(name)
     current = alias_version(name, CHAMPION)
     if current is None:
-        raise UserError(f"model {name} has no champion to roll back; train one with `shiprisk train`")
+        raise NoModelError(f"model {name} has no champion to roll back; train one with `shiprisk train`")
     if not history:
-        raise UserError(f"model {name} has no earlier champion than version {current}; nothing to roll back to")
+        raise NoModelError(f"model {name} has no earlier champion than version {current}; nothing to roll back to")
     previous = history.pop()
     client().set_registered_model_tag(name, _HISTORY_TAG, json.dumps(history))
     set_alias(name, CHAMPION, previous)
@@ -177,8 +208,9 @@ def list_versions(name: str) -> list[dict]:
     from mlflow.exceptions import MlflowException
 
     try:
-        versions = client().search_model_versions(f"name='{name}'")
-    except MlflowException:
+        with store_errors(f"listing the versions of model {name}"):
+            versions = client().search_model_versions(f"name='{name}'")
+    except MlflowException:  # no such model yet
         return []
     rows = []
     for mv in sorted(versions, key=lambda v: int(v.version)):
@@ -208,4 +240,15 @@ def git_commit() -> str:
 
 
 def load_dict(run_id: str, artifact_file: str) -> dict:
-    return _mlflow().artifacts.load_dict(f"runs:/{run_id}/{artifact_file}")
+    with store_errors(f"reading {artifact_file} of run {run_id}"):
+        return _mlflow().artifacts.load_dict(f"runs:/{run_id}/{artifact_file}")
+
+
+def load_dict_if_logged(run_id: str, artifact_file: str) -> dict | None:
+    """A JSON artifact of a run, or None if the run never logged it (a store failure raises)."""
+    folder, _, _ = artifact_file.rpartition("/")
+    with store_errors(f"listing the artifacts of run {run_id}"):
+        logged = {a.path for a in client().list_artifacts(run_id, folder or None)}
+    if artifact_file not in logged:
+        return None
+    return load_dict(run_id, artifact_file)

@@ -3,9 +3,11 @@ day-folder helpers that read and replace them.
 
     W/features/date=D/                  feature table of consignments lodged on D
     W/aggregates/<name>/date=D/         daily history aggregates (routes, hubs, HS6, parties)
-    W/scores/date=D/                    every consignment scored on night D
-    W/lists/date=D/<office>.{csv,xlsx,html}   inspection lists of night D
-    W/runs/date=D/                      run record (summary.json, validation.html/json)
+    W/nights/date=D/                    what night D published, as one unit (swapped in whole):
+        scores/                         every consignment scored
+        lists/<office>.{csv,xlsx,html}  the inspection lists
+        summary.json                    the run record: counts that reconcile, timings, drift, Spark
+    W/runs/date=D/                      validation report of the days checked (validation.html/json)
     W/quarantine/date=D/<dataset>/      rows refused on D, with their reasons
     W/reports/                          evaluation and trend reports
     W/locks/                            one lock file per running job and day
@@ -56,8 +58,8 @@ class Workspace:
         return self.uri("aggregates", name)
 
     @property
-    def scores(self) -> str:
-        return self.uri("scores")
+    def nights(self) -> str:
+        return self.uri("nights")
 
     @property
     def quarantine(self) -> str:
@@ -70,23 +72,29 @@ class Workspace:
         return self.uri("quarantine", "_staging", dataset)
 
     # Files the driver writes (local paths)
+    def night(self, day: str) -> Path:
+        """The folder a nightly run publishes as one unit."""
+        return self.path("nights", f"date={day}")
+
     def scores_day(self, day: str) -> Path:
-        return self.path("scores", f"date={day}")
+        return self.night(day) / "scores"
 
     def lists_day(self, day: str) -> Path:
-        return self.path("lists", f"date={day}")
+        return self.night(day) / "lists"
+
+    def summary(self, day: str) -> Path:
+        return self.night(day) / "summary.json"
 
     def run_record(self, day: str) -> Path:
         return self.path("runs", f"date={day}")
 
-    def summary(self, day: str) -> Path:
-        return self.run_record(day) / "summary.json"
-
     def report(self, name: str) -> Path:
         return self.path("reports", name)
 
-    def lock(self, name: str, day: str) -> Path:
-        return self.path("locks", f"{name}-{day}.lock")
+    @property
+    def lock(self) -> Path:
+        """The one writer lock of the workspace (pipelines.io.publish.workspace_lock)."""
+        return self.path("locks", "workspace.lock")
 
     @property
     def mlflow_db(self) -> Path:

@@ -11,6 +11,7 @@ from features.registry import model_inputs
 from models.evaluation import labelled_metrics, truth_at_capacity
 from pipelines.io import tracking
 from pipelines.io.context import RunContext
+from pipelines.io.publish import workspace_lock
 from pipelines.io.scoring import score_consignments
 from pipelines.io.workspace import days_between
 from pipelines.jobs.windows import load_window
@@ -112,6 +113,11 @@ def _label_days(last: dt.date, lag: int) -> list[str]:
 def evaluate_versions(ctx: RunContext, input_root: str, first: dt.date, last: dt.date,
                       refs: list[str]) -> dict[str, dict]:
     """{version: {"report", "headline"}} for each version or alias in `refs`, on one window."""
+    with workspace_lock(ctx.workspace, f"evaluate {first}..{last}"):
+        return _evaluate_versions(ctx, input_root, first, last, refs)
+
+
+def _evaluate_versions(ctx: RunContext, input_root: str, first: dt.date, last: dt.date, refs: list[str]) -> dict:
     cfg, workspace, progress = ctx.settings, ctx.workspace, ctx.progress
     name = cfg["mlflow"]["registered_model"]
     tracking.configure(cfg, workspace)

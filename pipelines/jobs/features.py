@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from features.consignments import build_consignments
@@ -24,16 +24,11 @@ from features.table import build_daily_aggregates, build_feature_table
 from pipelines.io import history_store as store
 from pipelines.io.context import RunContext
 from pipelines.io.feature_store import read_features
-from pipelines.io.settings import reference_path
+from pipelines.io.publish import workspace_lock
 from pipelines.io.workspace import days_between, read_day_range, replace_days, stored_days
 from pipelines.validation.contract import DATASETS
 from pipelines.validation.inputs import validate_inputs
 
-REFERENCE_SCHEMAS = {
-    "countries": "iso2 string, name string, region string, belt_and_road int, note string, source string",
-    "ports": "locode string, name string, country string, lat double, lon double, is_hub int, is_ftz int",
-    "hs_groups": "hs_prefix string, hs_group string, counterfeit_prone int",
-}
 AGGREGATE_SCHEMAS = {
     "route_daily": "date date, route_key string, n_consignments long",
     "hub_region_daily": "date date, route_hub string, dest_region string, n_consignments long",
@@ -41,19 +36,11 @@ AGGREGATE_SCHEMAS = {
 }
 
 
-def load_reference(spark: SparkSession) -> dict[str, DataFrame]:
-    """The conf/reference CSV files as frames with explicit schemas."""
-    frames = {}
-    for name, schema in REFERENCE_SCHEMAS.items():
-        path = str(reference_path(f"{name}.csv"))
-        frames[name] = spark.read.option("header", True).schema(schema).csv(path)
-    return frames
-
-
 def consignments_of(ctx: RunContext, inputs: dict[str, DataFrame]) -> DataFrame:
     """One row per consignment of the inputs, as every feature family and list sees it."""
     fallback = ctx.settings["features"]["fx_fallback_hkd_per_unit"]
-    return build_consignments(inputs["manifests"], inputs["declarations"], inputs.get("fx_rates"), fallback)
+    return build_consignments(inputs["manifests"], inputs["declarations"], inputs.get("fx_rates"), fallback,
+                              units=ctx.reference["units"])
 
 
 def _lodging_days(consignments: DataFrame) -> list[str]:
@@ -69,7 +56,7 @@ def _aggregate_lookback(settings: dict) -> int:
 
 def update_history(ctx: RunContext, consignments: DataFrame, inputs: dict[str, DataFrame], days: list[str]) -> None:
     """Write the daily aggregates of `days`."""
-    aggregates = build_daily_aggregates(consignments, load_reference(ctx.spark), ctx.settings["features"])
+    aggregates = build_daily_aggregates(consignments, ctx.reference, ctx.settings["features"])
     for name, frame in aggregates.items():
         replace_days(ctx.spark, frame, ctx.workspace.aggregate(name), "date", days)
     outcome_lookback = int(ctx.settings["parties"]["history_store"]["outcome_lookback_days"])
@@ -120,7 +107,7 @@ def build_features(ctx: RunContext, inputs: dict[str, DataFrame], dates: list[st
     with ctx.progress.stage("read look-back aggregates"):
         history = read_history(ctx, dates)
     targets = consignments.where(F.col("lodged_date").isin([dt.date.fromisoformat(d) for d in dates]))
-    table = build_feature_table(targets, inputs, load_reference(ctx.spark), history, ctx.settings["features"],
+    table = build_feature_table(targets, inputs, ctx.reference, history, ctx.settings["features"],
                                 store.party_params(ctx.settings["parties"]))
     with ctx.progress.stage(f"write features {min(dates)}..{max(dates)}"):
         replace_days(ctx.spark, table, ctx.workspace.features, "lodged_date", sorted(dates))
@@ -140,6 +127,11 @@ def backfill_features(ctx: RunContext, input_root: str, first: dt.date, last: dt
     """Features of every lodging day from first to last; look-back days without stored aggregates
     are read from the input root too, so the first days see their full history."""
     days = days_between(first, last)
+    with workspace_lock(ctx.workspace, f"features {first}..{last}"):
+        return _backfill(ctx, input_root, days, first)
+
+
+def _backfill(ctx: RunContext, input_root: str, days: list[str], first: dt.date) -> DataFrame:
     with ctx.progress.stage("find look-back days without aggregates"):
         available = set(stored_days(ctx.spark, f"{input_root.rstrip('/')}/{DATASETS['manifests'].name}"))
         missing = [d for d in history_days_to_read(ctx, first) if d in available]

@@ -1,7 +1,9 @@
 """`shiprisk nightly`: validate the day, build its features, score, select, explain, publish.
 
-Outputs for a date are built in a temporary folder and swapped in at the end, under a lock,
-so a failed or killed run leaves the previous outputs intact and two runs cannot collide.
+The night's scores, lists and run record are built in one staging folder, checked there
+(counts reconcile, staged rows match), and swapped in as one unit at the end, under a lock:
+a failed or killed run leaves the previous outputs of that date intact and two runs cannot
+collide.
 """
 from __future__ import annotations
 
@@ -17,10 +19,12 @@ from features.registry import model_inputs
 from models.drift import drift_against
 from models.reasons import add_reasons
 from models.selection import select_for_inspection
+from pipelines.errors import ReconciliationError
 from pipelines.io import tracking
 from pipelines.io.context import RunContext
-from pipelines.io.publish import date_lock, publish_dir, write_text_atomic
+from pipelines.io.publish import publish_dir, workspace_lock, write_text_atomic
 from pipelines.io.scoring import explain_consignments, score_consignments
+from pipelines.io.spark import session_facts
 from pipelines.jobs.features import build_features, consignments_of
 from pipelines.outputs.lists import Targeting, load_targeting, write_inspection_lists
 from pipelines.validation.inputs import ValidationResult, validate_inputs
@@ -61,7 +65,7 @@ def nightly(ctx: RunContext, input_root: str, run_date: dt.date) -> dict:
     with ctx.progress.stage("check profiles and selection policy"):
         targeting = load_targeting(ctx.settings)
     champion = load_champion(ctx)
-    with date_lock(ctx.workspace, "nightly", day):
+    with workspace_lock(ctx.workspace, f"nightly {day}"):
         started = time.time()
         with ctx.progress.stage(f"validate {day}"):
             validated = validate_inputs(ctx, input_root, [day])
@@ -90,22 +94,52 @@ def _score_select_publish(ctx: RunContext, day: str, validated: ValidationResult
             listed = selected.filter(F.col("selected"))
             contributions = explain_consignments(listed, champion.model, champion.numeric, champion.categorical)
             reasons_input = listed.drop("reasons").join(contributions, on="consignment_id", how="left")
-            listed = add_reasons(reasons_input, targeting.profiles, targeting.templates).cache()
-        with ctx.progress.stage("write scores and lists"):
-            outputs = _publish(ctx, day, selected, listed)
+            # The listed rows are bounded by the offices' capacities: small enough for the driver.
+            listed = add_reasons(reasons_input, targeting.profiles, targeting.templates).orderBy(
+                "customs_office", "rank_in_office").toPandas()
         # From the cached selection: `scored` itself would run the model over the day again.
         drift = _drift(ctx, champion, selected.select(*champion.numeric, *champion.categorical, "score"))
-        summary = _summary(ctx, day, validated, counts, drift, {"model": champion.version, "run": run.info.run_id},
-                           outputs, started)
+        ids = {"model": champion.version, "run": run.info.run_id}
+        summary = _publish(ctx, day, (selected, listed), (validated, counts, drift, ids), started)
         tracking.log_metrics({k: v for k, v in summary["counts"].items() if isinstance(v, (int, float))})
-        tracking.log_metrics({f"psi_{k}": v for k, v in drift.items()})
+        tracking.log_metrics({f"psi_{k}": v for k, v in drift["psi"].items()})
         tracking.log_metrics({f"score_{k}": v for k, v in summary["score_distribution"].items()})
         tracking.log_dict(summary, "summary.json")
-        write_text_atomic(ctx.workspace.summary(day), json.dumps(summary, indent=2, default=str))
     selected.unpersist()
-    listed.unpersist()
     validated.release()
     return summary
+
+
+def _publish(ctx: RunContext, day: str, frames: tuple, facts: tuple, started: float) -> dict:
+    """Scores, lists and the run record built in one staging folder, checked there, then swapped
+    in as one unit: a failure at any step leaves the night's previous outputs as they were."""
+    (selected, listed), (validated, counts, drift, ids) = frames, facts
+    target = ctx.workspace.night(day)
+    with ctx.progress.stage("write and check scores, lists and run record"), publish_dir(target) as staging:
+        scores = staging / ctx.workspace.scores_day(day).relative_to(target)
+        lists = staging / ctx.workspace.lists_day(day).relative_to(target)
+        selected.select(*SCORE_COLUMNS).orderBy("rank").coalesce(1).write.mode("overwrite").parquet(str(scores))
+        files = write_inspection_lists(listed, str(lists), day)
+        outputs = {"scores": str(ctx.workspace.scores_day(day)), "lists": str(ctx.workspace.lists_day(day)),
+                   "list_files": len(files)}
+        summary = _summary(ctx, day, validated, counts, drift, ids, outputs, started)
+        _check_staged(ctx, scores, listed, summary)
+        write_text_atomic(staging / ctx.workspace.summary(day).relative_to(target),
+                          json.dumps(summary, indent=2, default=str))
+    return summary
+
+
+def _check_staged(ctx: RunContext, scores, listed, summary: dict) -> None:
+    """What is about to be published says what the summary says, or nothing is published."""
+    c = summary["counts"]
+    staged = ctx.spark.read.parquet(str(scores)).agg(
+        F.count(F.lit(1)).alias("rows"), F.countDistinct("consignment_id").alias("ids")).first()
+    if not staged["rows"] == staged["ids"] == c["consignments_scored"]:
+        raise ReconciliationError(f"the staged scores hold {staged['rows']} rows ({staged['ids']} consignments) but "
+                                  f"{c['consignments_scored']} were scored; nothing was published")
+    if len(listed) != c["selected"]:
+        raise ReconciliationError(f"the staged lists hold {len(listed)} consignments but {c['selected']} were "
+                                  "selected; nothing was published")
 
 
 def _selection_counts(selected: DataFrame) -> dict:
@@ -130,30 +164,24 @@ def _score_distribution(scored: DataFrame) -> dict:
             **{f"p{k}": v for k, v in zip(("50", "90", "99", "99.9"), row["q"])}}
 
 
-def _publish(ctx: RunContext, day: str, selected: DataFrame, listed: DataFrame) -> dict:
-    scores_target, lists_target = ctx.workspace.scores_day(day), ctx.workspace.lists_day(day)
-    with publish_dir(scores_target) as tmp:
-        selected.select(*SCORE_COLUMNS).orderBy("rank").coalesce(1).write.mode("overwrite").parquet(str(tmp))
-    # The listed rows are bounded by the offices' capacities: small enough for the driver.
-    listed_pdf = listed.orderBy("customs_office", "rank_in_office").toPandas()
-    with publish_dir(lists_target) as tmp:
-        files = write_inspection_lists(listed_pdf, str(tmp), day)
-    return {"scores": str(scores_target), "lists": str(lists_target), "list_files": len(files)}
-
-
 def _drift(ctx: RunContext, champion: Champion, scored: DataFrame) -> dict:
-    try:
-        reference = tracking.load_dict(champion.run_id, "drift_reference.json")
-    except Exception as exc:  # an older model without a profile still scores; say so
-        ctx.progress.say(f"warning: no drift reference stored with the model ({exc}); drift not measured")
-        return {}
-    with ctx.progress.stage("measure drift"):
-        psi = drift_against(reference, scored)
+    """PSI of every model input and the score against the champion's training profile.
+
+    A model trained before profiles were stored has none: recorded as not measured, with the
+    reason. Any other failure (the store, the computation) stops the night as what it is."""
+    reference = tracking.load_dict_if_logged(champion.run_id, "drift_reference.json")
     threshold = float(ctx.settings["monitoring"]["psi_warning"])
-    drifted = {k: round(v, 4) for k, v in psi.items() if v > threshold}
+    if reference is None:
+        why = f"model version {champion.version} has no stored drift reference (retrain to get one)"
+        ctx.progress.warn(f"drift not measured: {why}")
+        return {"status": "NOT_MEASURED", "reason": why, "psi": {}, "warnings": [], "threshold": threshold}
+    with ctx.progress.stage("measure drift"):
+        psi = {k: round(v, 6) for k, v in drift_against(reference, scored).items()}
+    drifted = sorted(k for k, v in psi.items() if v > threshold)
     if drifted:
-        ctx.progress.say(f"WARNING: drift above PSI {threshold} against the training data: {drifted}")
-    return {k: round(v, 6) for k, v in psi.items()}
+        ctx.progress.warn(f"drift above PSI {threshold} against the training data: "
+                          + ", ".join(f"{k} {psi[k]:.4f}" for k in drifted))
+    return {"status": "MEASURED", "reason": None, "psi": psi, "warnings": drifted, "threshold": threshold}
 
 
 def _summary(ctx: RunContext, day: str, validated: ValidationResult, counts: dict, drift: dict, ids: dict,
@@ -161,11 +189,10 @@ def _summary(ctx: RunContext, day: str, validated: ValidationResult, counts: dic
     v = validated.summary
     read, quarantined = v["consignments_read"], v["consignments_quarantined"]
     if counts["scored"] + quarantined != read:
-        raise RuntimeError(
+        raise ReconciliationError(
             f"reconciliation failed for {day}: {read} consignments read, {counts['scored']} scored, "
-            f"{quarantined} quarantined; nothing was published as complete. Report this as a bug."
+            f"{quarantined} quarantined; nothing was published, the night's previous outputs stand"
         )
-    threshold = float(ctx.settings["monitoring"]["psi_warning"])
     return {
         "run_date": day, "model_version": ids["model"], "mlflow_run_id": ids["run"],
         "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -174,7 +201,8 @@ def _summary(ctx: RunContext, day: str, validated: ValidationResult, counts: dic
                    "consignments_quarantined": quarantined, "selected": counts["selected"]},
         "selection_by_basis": counts["by_basis"], "lanes": counts["by_lane"],
         "score_distribution": counts["score_distribution"],
-        "validation": v, "timings_seconds": ctx.progress.timings,
-        "drift_psi": drift, "drift_warnings": sorted(k for k, x in drift.items() if x > threshold),
+        "validation": v, "timings_seconds": ctx.progress.timings, "spark": session_facts(ctx.spark),
+        "drift_status": drift["status"], "drift_not_measured_because": drift["reason"],
+        "drift_psi": drift["psi"], "drift_warnings": drift["warnings"], "drift_threshold": drift["threshold"],
         "outputs": outputs,
     }

@@ -11,7 +11,7 @@ from pipelines.io.readers import list_source_files, read_dataset
 from pipelines.jobs.features import build_features
 from pipelines.validation.contract import DATASETS
 from pipelines.validation.inputs import validate_inputs
-from pipelines.validation.outcomes import latest_outcomes
+from pipelines.validation.outcomes import latest_outcomes, read_valid_outcomes
 
 
 @dataclass
@@ -31,9 +31,10 @@ def load_window(ctx: RunContext, input_root: str, days: list[str], label_days: l
         features = build_features(ctx, validated.valid, days)
     outcomes = validated.valid["outcomes"]
     if label_days:
-        # Outcomes that arrive after the window: read as typed rows and kept only for
-        # consignments of the window, so later consignments are not mistaken for orphans.
-        later = read_dataset(ctx.spark, input_root, "outcomes", label_days)
+        # Outcomes that arrive after the window: the same row checks as the window's (a bad
+        # result never counts as CLEAN), the latest per consignment winning; consignments of
+        # later days are simply not joined, so they are not mistaken for orphans.
+        later = read_valid_outcomes(ctx.spark, input_root, label_days, ctx.settings["validation"])
         outcomes = latest_outcomes(outcomes.select(*later.columns).unionByName(later))
     return WindowData(days, features, outcomes, _truth(ctx.spark, input_root, days), validated.summary)
 

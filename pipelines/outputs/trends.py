@@ -21,14 +21,10 @@ from features.registry import model_inputs
 from pipelines.errors import UserError
 from pipelines.io import tracking
 from pipelines.io.feature_store import read_features
-from pipelines.io.readers import read_dataset, read_raw, to_typed
+from pipelines.io.readers import read_dataset
 from pipelines.io.scoring import explain_consignments
-from pipelines.io.settings import conf_root
 from pipelines.io.workspace import Workspace, days_between, stored_days
-from pipelines.validation import quarantine as q
-from pipelines.validation.contract import DATASETS
-from pipelines.validation.expectations import failure_condition, load_suites
-from pipelines.validation.outcomes import latest_outcomes
+from pipelines.validation.outcomes import read_valid_outcomes
 
 REGIONS = ("NORTH_AMERICA", "EUROPE", "BELT_AND_ROAD", "OTHER")
 LUMPED = "(others)"  # the groups not shown one by one
@@ -56,25 +52,19 @@ def load_period(spark: SparkSession, workspace: Workspace, input_root: str, firs
                         "`shiprisk features` (or `shiprisk train`) for this period, or choose another --from/--to")
     lag = int(settings["report"]["outcome_partition_lag_days"])
     outcome_days = days_between(first, last + dt.timedelta(days=lag))
-    nights = sorted(set(days) & set(stored_days(spark, workspace.scores)))
-    outcomes = read_valid_outcomes(spark, input_root, outcome_days, last, settings["validation"])
+    nights = sorted(set(days) & set(stored_days(spark, workspace.nights)))
+    outcomes = read_known_outcomes(spark, input_root, outcome_days, last, settings["validation"])
     return Period(first, last, read_features(spark, workspace, feature_days), outcomes,
                   _read_scores(spark, workspace, nights), feature_days, nights)
 
 
-def read_valid_outcomes(spark: SparkSession, input_root: str, days: list[str], known_by: dt.date,
+def read_known_outcomes(spark: SparkSession, input_root: str, days: list[str], known_by: dt.date,
                         vcfg: dict) -> DataFrame:
-    """The latest outcome per consignment among rows that pass the outcomes suite and were
-    inspected on or before `known_by`. Row checks only: nothing is written to the workspace."""
-    suite = load_suites(conf_root() / vcfg["suites_dir"], ["outcomes"])["outcomes"]
-    conditions = [(failure_condition(e), e["meta"]["reason"]) for e in suite]
-    raw = read_raw(spark, input_root, "outcomes", days, timezone=vcfg["feed_timezone"])
-    checked = q.build_check_frame(raw, DATASETS["outcomes"])
-    valid = to_typed(checked.where(F.size(q.own_reasons(conditions, DATASETS["outcomes"])) == 0), "outcomes")
-    known = valid.where(F.col("inspected_on") <= F.lit(known_by))
-    return latest_outcomes(known).select(
-        "consignment_id", "inspected_on", "selection_reason",
-        (F.col("result") == "SEIZED").cast("int").alias("label"))
+    """consignment_id, inspected_on, selection_reason, label: the latest valid outcome of each
+    consignment among those inspected on or before `known_by`."""
+    known = read_valid_outcomes(spark, input_root, days, vcfg, known_by)
+    return known.select("consignment_id", "inspected_on", "selection_reason",
+                        (F.col("result") == "SEIZED").cast("int").alias("label"))
 
 
 def _read_scores(spark: SparkSession, workspace: Workspace, nights: list[str]) -> DataFrame:

@@ -22,7 +22,7 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from pipelines.errors import UserError
+from pipelines.errors import FeedError, ReconciliationError
 from pipelines.io.context import RunContext
 from pipelines.io.publish import write_text_atomic
 from pipelines.io.readers import PARTITION_DATE, InputError, file_columns, list_source_files, read_raw, to_typed
@@ -34,14 +34,6 @@ from pipelines.validation.expectations import failure_condition, load_suites, re
 
 PARTITIONED = ("manifests", "declarations", "outcomes")
 SNAPSHOTS = ("intelligence", "rights_holders", "fx_rates")
-
-
-class FeedError(UserError):
-    """The feed is broken as a whole; the message names dataset, file, column or counts."""
-
-
-class ReconciliationError(RuntimeError):
-    """Rows or consignments do not add up: a bug in the pipeline, never to be ignored."""
 
 
 @dataclass

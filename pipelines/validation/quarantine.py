@@ -10,10 +10,10 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from pipelines.validation.contract import Dataset
 from pipelines.io.filesystem import delete_path, replace_path
 from pipelines.io.readers import CORRUPT_RECORD, PARTITION_DATE, SOURCE_FILE
 from pipelines.io.workspace import Workspace
+from pipelines.validation.contract import Dataset
 
 ROW_ID = "_row_id"
 REASONS = "_reasons"

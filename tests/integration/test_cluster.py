@@ -3,6 +3,7 @@ two workers on loopback) against a real MLflow tracking server: same scores and 
 local run."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -11,7 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from pipelines.io.workspace import Workspace
 from tests.integration.conftest import LAST_DAY, START, TRAIN_TO
+
+DRIVER = Path(__file__).resolve().parents[2] / "pipelines" / "cli" / "__main__.py"
 
 pytestmark = pytest.mark.slow
 
@@ -30,27 +34,32 @@ def cluster(tmp_path_factory):
                 os.killpg(pid, 0)
 
 
-def _cli(args: list[str], env: dict) -> None:
-    result = subprocess.run([sys.executable, "-m", "pipelines.cli", *args], env=env, capture_output=True, text=True,
-                            timeout=1200)
+def _submit(args: list[str], master: str, env: dict) -> None:
+    """The job as an operator deploys it: spark-submit of the one driver file, master and
+    resources on the command line (docs/deployment.md)."""
+    command = [str(Path(sys.executable).parent / "spark-submit"), "--master", master, "--executor-memory", "1g",
+               "--total-executor-cores", "2", str(DRIVER), *args]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1200)
     assert result.returncode == 0, result.stderr[-3000:]
 
 
 def test_cluster_run_matches_local_run(cluster, trained, input_root, small_conf, tmp_path):
-    env = {**os.environ, "SHIPRISK__SPARK__MASTER": cluster["master"], "MLFLOW_TRACKING_URI": cluster["tracking_uri"],
-           "SHIPRISK__SPARK__EXTRA__spark.executor.memory": "1g", "SHIPRISK__SPARK__EXTRA__spark.cores.max": "2"}
+    env = {**os.environ, "MLFLOW_TRACKING_URI": cluster["tracking_uri"], "PYSPARK_PYTHON": sys.executable}
     workspace = str(tmp_path / "ws")
-    _cli(["train", "--input", input_root, "--workspace", workspace,
-          "--from", START.isoformat(), "--to", TRAIN_TO.isoformat()], env)
-    _cli(["nightly", "--input", input_root, "--workspace", workspace, "--date", LAST_DAY.isoformat()], env)
+    _submit(["train", "--input", input_root, "--workspace", workspace,
+             "--from", START.isoformat(), "--to", TRAIN_TO.isoformat()], cluster["master"], env)
+    _submit(["nightly", "--input", input_root, "--workspace", workspace, "--date", LAST_DAY.isoformat()],
+            cluster["master"], env)
+    spark = json.loads(Workspace(workspace).summary(LAST_DAY.isoformat()).read_text())["spark"]
+    assert spark["master"] == cluster["master"] and spark["executors"] >= 1  # the cluster did the work
     # The model and runs went to the tracking server, not to a file in the workspace.
     assert not (Path(workspace) / "mlflow.db").exists()
-    local = pd.read_parquet(f"{trained}/scores/date={LAST_DAY}").set_index("consignment_id").sort_index()
-    remote = pd.read_parquet(f"{workspace}/scores/date={LAST_DAY}").set_index("consignment_id").sort_index()
+    local = pd.read_parquet(Workspace(trained).scores_day(LAST_DAY.isoformat())).set_index("consignment_id").sort_index()
+    remote = pd.read_parquet(Workspace(workspace).scores_day(LAST_DAY.isoformat())).set_index("consignment_id").sort_index()
     columns = ["score", "rank", "lane", "selected", "selection_basis", "customs_office"]
     pd.testing.assert_frame_equal(local[columns], remote[columns])
-    local_lists = sorted((Path(trained) / "lists" / f"date={LAST_DAY}").glob("*.csv"))
-    remote_lists = sorted((Path(workspace) / "lists" / f"date={LAST_DAY}").glob("*.csv"))
+    local_lists = sorted(Workspace(trained).lists_day(LAST_DAY.isoformat()).glob("*.csv"))
+    remote_lists = sorted(Workspace(workspace).lists_day(LAST_DAY.isoformat()).glob("*.csv"))
     assert [p.name for p in local_lists] == [p.name for p in remote_lists]
     for a, b in zip(local_lists, remote_lists):
         assert a.read_bytes() == b.read_bytes(), f"{a.name} differs between local and cluster runs"

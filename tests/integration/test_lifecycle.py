@@ -33,24 +33,24 @@ def test_first_training_registers_a_champion_with_its_record(trained, settings):
 
 
 def test_nightly_scores_every_valid_consignment_and_writes_lists(trained):
-    summary = json.loads((Path(trained) / "runs" / f"date={LAST_DAY}" / "summary.json").read_text())
+    summary = json.loads(Workspace(trained).summary(LAST_DAY.isoformat()).read_text())
     counts = summary["counts"]
     assert counts["consignments_read"] == counts["consignments_scored"] + counts["consignments_quarantined"]
     assert 0 <= summary["score_distribution"]["p50"] <= summary["score_distribution"]["max"] <= 1
-    scores = pd.read_parquet(f"{trained}/scores/date={LAST_DAY}")
+    scores = pd.read_parquet(Workspace(trained).scores_day(LAST_DAY.isoformat()))
     assert len(scores) == counts["consignments_scored"] > 0
     assert scores["consignment_id"].is_unique
     assert (scores["model_version"] == "1").all() and scores["run_id"].notna().all()
     assert scores["rank"].tolist() == sorted(scores["rank"].tolist())
     assert scores["score_adjusted"].is_monotonic_decreasing
-    lists = list((Path(trained) / "lists" / f"date={LAST_DAY}").glob("*.csv"))
+    lists = list(Workspace(trained).lists_day(LAST_DAY.isoformat()).glob("*.csv"))
     assert lists, "no inspection list written"
     listed = pd.concat([pd.read_csv(p) for p in lists])
     assert len(listed) == counts["selected"]
 
 
 def test_rerun_gives_byte_identical_lists(trained, input_root):
-    folder = Path(trained) / "lists" / f"date={LAST_DAY}"
+    folder = Workspace(trained).lists_day(LAST_DAY.isoformat())
     before = {p.name: p.read_bytes() for p in folder.iterdir() if p.suffix in (".csv", ".html")}
     assert main(["nightly", "--input", input_root, "--workspace", trained, "--date", LAST_DAY.isoformat()]) == 0
     after = {p.name: p.read_bytes() for p in folder.iterdir() if p.suffix in (".csv", ".html")}
@@ -70,7 +70,7 @@ def test_reloading_the_champion_gives_identical_scores(trained, spark, settings)
     a, _ = tracking.load_model(cfg["mlflow"]["registered_model"], "champion")
     b, _ = tracking.load_model(cfg["mlflow"]["registered_model"], "champion")
     pd.testing.assert_series_equal(pd.Series(a.predict_proba(frame)[:, 1]), pd.Series(b.predict_proba(frame)[:, 1]))
-    stored = pd.read_parquet(f"{trained}/scores/date={LAST_DAY}").set_index("consignment_id")["score"]
+    stored = pd.read_parquet(Workspace(trained).scores_day(LAST_DAY.isoformat())).set_index("consignment_id")["score"]
     fresh = pd.Series(a.predict_proba(frame)[:, 1], index=features["consignment_id"])
     pd.testing.assert_series_equal(stored.sort_index(), fresh.sort_index(), check_names=False)
 

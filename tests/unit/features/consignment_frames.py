@@ -34,6 +34,11 @@ DECLARATION_DEFAULTS = {
     "partition_date": D(2026, 9, 5),
 }
 
+BRANDED_ITEM = T.StructType([
+    T.StructField("declaration_id", T.StringType()), T.StructField("item_no", T.LongType()),
+    T.StructField("brand", T.StringType()), T.StructField("value_hkd", T.DoubleType()),
+    T.StructField("quantity_base", T.DoubleType()), T.StructField("quantity_dimension", T.StringType()),
+])
 CONSIGNMENT_SCHEMA = T.StructType([
     T.StructField("consignment_id", T.StringType()), T.StructField("lodged_date", T.DateType()),
     T.StructField("lodged_at", T.TimestampType()), T.StructField("customs_office", T.StringType()),
@@ -45,10 +50,12 @@ CONSIGNMENT_SCHEMA = T.StructType([
     T.StructField("package_count", T.LongType()), T.StructField("gross_weight_kg", T.DoubleType()),
     T.StructField("n_items", T.LongType()), T.StructField("total_value_hkd", T.DoubleType()),
     T.StructField("hs_codes", T.ArrayType(T.StringType())), T.StructField("main_hs_code", T.StringType()),
-    T.StructField("brands", T.ArrayType(T.StringType())), T.StructField("main_goods_description", T.StringType()),
+    T.StructField("brands", T.ArrayType(T.StringType())), T.StructField("branded_items", T.ArrayType(BRANDED_ITEM)),
+    T.StructField("main_goods_description", T.StringType()),
     T.StructField("declaration_type", T.StringType()), T.StructField("main_quantity", T.DoubleType()),
-    T.StructField("main_quantity_unit", T.StringType()), T.StructField("main_value_hkd", T.DoubleType()),
-    T.StructField("total_quantity", T.DoubleType()), T.StructField("net_weight_kg", T.DoubleType()),
+    T.StructField("main_quantity_unit", T.StringType()), T.StructField("main_quantity_base", T.DoubleType()),
+    T.StructField("main_quantity_dimension", T.StringType()), T.StructField("main_value_hkd", T.DoubleType()),
+    T.StructField("total_quantity_base", T.DoubleType()), T.StructField("net_weight_kg", T.DoubleType()),
 ])
 CONSIGNMENT_DEFAULTS = {
     "lodged_date": D(2026, 9, 5), "lodged_at": dt.datetime(2026, 9, 5, 2, 0), "customs_office": "KTT",
@@ -56,14 +63,25 @@ CONSIGNMENT_DEFAULTS = {
     "port_of_loading": "HKHKG", "route_ports": [], "port_of_discharge": "NLRTM", "transport_mode": "SEA",
     "package_count": 10, "gross_weight_kg": 100.0, "n_items": 1, "total_value_hkd": 1000.0,
     "hs_codes": ["420221"], "main_hs_code": "420221", "brands": [], "main_goods_description": "leather handbag",
-    "declaration_type": "EXPORT", "main_quantity": 10.0, "main_quantity_unit": "PCE", "main_value_hkd": 1000.0,
-    "total_quantity": 10.0,
+    "declaration_type": "EXPORT", "main_quantity": 10.0, "main_quantity_unit": "PCE", "main_quantity_base": 10.0,
+    "main_quantity_dimension": "COUNT", "main_value_hkd": 1000.0, "total_quantity_base": 10.0,
 }
 
 
+def _declared_on_main_item(row: dict) -> list[tuple]:
+    """branded_items for a row that gives only `brands`: each brand declared on the main item."""
+    return [("DEC1", 1, b, row["main_value_hkd"], row["main_quantity_base"], row["main_quantity_dimension"])
+            for b in row["brands"]]
+
+
 def consignments(spark, rows: list[dict]):
-    """A frame shaped like features.consignments.build_consignments' output."""
-    data = [tuple({**CONSIGNMENT_DEFAULTS, **row}.get(f.name) for f in CONSIGNMENT_SCHEMA.fields) for row in rows]
+    """A frame shaped like features.consignments.build_consignments' output.
+
+    A row without `branded_items` has its `brands` declared on the highest-value item.
+    """
+    full = [{**CONSIGNMENT_DEFAULTS, **row} for row in rows]
+    full = [r if "branded_items" in r else {**r, "branded_items": _declared_on_main_item(r)} for r in full]
+    data = [tuple(r.get(f.name) for f in CONSIGNMENT_SCHEMA.fields) for r in full]
     return spark.createDataFrame(data, CONSIGNMENT_SCHEMA)
 
 
@@ -81,6 +99,18 @@ def ports(spark):
         ("BBBBB", 0.0, 90.0, 0, 0), ("CCCCC", 0.0, 180.0, 0, 0), ("DDDDD", 90.0, 0.0, 0, 1),
     ]
     return spark.createDataFrame(rows, "locode string, lat double, lon double, is_hub int, is_ftz int")
+
+
+UNITS_SCHEMA = "code string, name string, dimension string, factor_to_base double, note string"
+
+
+def units(spark):
+    """A few rows shaped like conf/reference/units.csv (its schema string as the pipeline reads it)."""
+    rows = [("PCE", "piece", "COUNT", 1.0, None), ("PR", "pair", "COUNT", 1.0, None),
+            ("SET", "set", "COUNT", 1.0, None), ("DZN", "dozen", "COUNT", 12.0, None),
+            ("KGM", "kilogram", "MASS", 1.0, None), ("GRM", "gram", "MASS", 0.001, None),
+            ("CT", "carton", "PACKAGE", None, None)]
+    return spark.createDataFrame(rows, UNITS_SCHEMA)
 
 
 def hs_groups(spark):

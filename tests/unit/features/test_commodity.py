@@ -1,10 +1,20 @@
 """Commodity and brand features on hand-built consignments."""
 import math
 
-from consignment_frames import D, consignments, hs_groups, rights_holders
+from consignment_frames import (
+    DECLARATION_DEFAULTS,
+    MANIFEST_DEFAULTS,
+    D,
+    consignments,
+    contract_frame,
+    hs_groups,
+    rights_holders,
+    units,
+)
 from pyspark.testing import assertDataFrameEqual
 
 from features.commodity import build_commodity_features, build_hs6_daily, build_unit_value_history_features
+from features.consignments import build_consignments
 
 PARAMS = {
     "brand_min_term_length": 3, "brand_fuzzy_min_length": 5, "brand_fuzzy_long_length": 8,
@@ -53,7 +63,7 @@ def test_unit_value_description_and_weight(spark):
     out = _features(spark, [
         # 1000 HKD / 10 = 100 HKD a unit; LV's cheapest genuine item is 5000: ratio 0.02
         {"consignment_id": "A", "brands": ["LV Louis Vuitton"], "main_goods_description": "Gifts & SAMPLES",
-         "gross_weight_kg": 100.0, "package_count": 10, "total_quantity": 20.0, "net_weight_kg": 150.0},
+         "gross_weight_kg": 100.0, "package_count": 10, "total_quantity_base": 20.0, "net_weight_kg": 150.0},
         {"consignment_id": "B", "main_value_hkd": None, "main_goods_description": "leather goods",
          "gross_weight_kg": 0.05, "package_count": 10, "net_weight_kg": 0.04},
     ])
@@ -98,3 +108,72 @@ def test_unit_value_history_needs_enough_values_and_ignores_later_days(spark):
     fewer = build_hs6_daily(_history_rows(spark).where("consignment_id != 'H0'"), 0.02)
     out = build_unit_value_history_features(_target(spark), fewer, PARAMS).collect()[0]
     assert out["hs6_count_90d"] == 4 and out["unit_value_robust_z_90d"] is None  # 4 < 5 values
+
+
+def _from_declarations(spark, items: list[dict]):
+    """Commodity features of consignments built from declaration items (one manifest row each)."""
+    ids = sorted({i["consignment_id"] for i in items})
+    manifests = contract_frame(spark, "manifests", [{"consignment_id": c} for c in ids], MANIFEST_DEFAULTS)
+    declarations = contract_frame(spark, "declarations", items, DECLARATION_DEFAULTS)
+    c = build_consignments(manifests, declarations, None, units=units(spark))
+    out = build_commodity_features(c, hs_groups(spark), rights_holders(spark), spark.createDataFrame([], EMPTY_HS6),
+                                   PARAMS)
+    return {r["consignment_id"]: r for r in out.collect()}, c
+
+
+def test_unit_value_is_per_unit_of_sale(spark):
+    out, c = _from_declarations(spark, [
+        # One dozen bags for 1200 HKD and twelve pieces for 1200 HKD: both 100 HKD a bag
+        {"consignment_id": "DOZEN", "declaration_id": "A", "quantity": 1.0, "quantity_unit": "DZN",
+         "declared_value": 1200.0},
+        {"consignment_id": "PIECES", "declaration_id": "B", "quantity": 12.0, "quantity_unit": "PCE",
+         "declared_value": 1200.0},
+        {"consignment_id": "BLANKS", "declaration_id": "C", "quantity": 12.0, "quantity_unit": " pce ",
+         "declared_value": 1200.0},
+        # Kilograms, cartons and an unknown code: no unit value rather than a wrong one
+        {"consignment_id": "KILOS", "declaration_id": "D", "quantity": 12.0, "quantity_unit": "KGM",
+         "declared_value": 1200.0, "brand": "Louis Vuitton"},
+        {"consignment_id": "CARTONS", "declaration_id": "E", "quantity": 2.0, "quantity_unit": "CT",
+         "declared_value": 1200.0},
+        {"consignment_id": "UNKNOWN", "declaration_id": "F", "quantity": 12.0, "quantity_unit": "XYZ",
+         "declared_value": 1200.0},
+    ])
+    assert out["DOZEN"]["unit_value_hkd"] == out["PIECES"]["unit_value_hkd"] == out["BLANKS"]["unit_value_hkd"] == 100.0
+    assert out["DOZEN"]["weight_per_unit_kg"] == 100.0 / 12  # gross 100 kg over 12 bags
+    for name in ("KILOS", "CARTONS", "UNKNOWN"):
+        assert out[name]["unit_value_hkd"] is None and out[name]["weight_per_unit_kg"] is None, name
+    kilos = out["KILOS"]
+    assert kilos["matched_brand"] == "Louis Vuitton"
+    assert kilos["brand_unit_value_hkd"] is None and kilos["value_to_genuine_ratio"] is None
+    # Only counted unit values enter the HS6 history
+    daily = build_hs6_daily(c, 0.02).collect()
+    assert sum(r["n_consignments"] for r in daily) == 3
+
+
+def test_brand_is_compared_with_the_unit_value_of_the_item_bearing_it(spark):
+    out, _ = _from_declarations(spark, [
+        # Main item: 10 unbranded laptops at 2000 HKD each; item 2: 50 LV handbags at 40 HKD each
+        {"consignment_id": "TWO", "declaration_id": "A", "item_no": 1, "hs_code": "847130",
+         "goods_description": "laptop computers", "quantity": 10.0, "declared_value": 20000.0},
+        {"consignment_id": "TWO", "declaration_id": "A", "item_no": 2, "brand": "Louis Vuitton",
+         "quantity": 50.0, "declared_value": 2000.0},
+        # The same brand on two items: the cheaper one per unit (2 dozen bags at 5 HKD each) is compared
+        {"consignment_id": "SAME", "declaration_id": "B", "item_no": 1, "brand": "LV", "quantity": 1.0,
+         "declared_value": 9000.0},
+        {"consignment_id": "SAME", "declaration_id": "B", "item_no": 2, "brand": "Louis Vuitton",
+         "quantity": 2.0, "quantity_unit": "DZN", "declared_value": 120.0},
+        # A brand named in the main item's description: the main item's unit value
+        {"consignment_id": "DESC", "declaration_id": "C", "goods_description": "Rolex wrist watch",
+         "hs_code": "910211", "quantity": 4.0, "declared_value": 800.0},
+    ])
+    two = out["TWO"]
+    assert (two["matched_brand"], two["brand_match_source"]) == ("Louis Vuitton", "DECLARED_EXACT")
+    assert two["unit_value_hkd"] == 2000.0  # the main item's, as before
+    assert two["brand_unit_value_hkd"] == 40.0
+    assert math.isclose(two["value_to_genuine_ratio"], 40.0 / 5000.0)  # not 2000 / 5000
+    same = out["SAME"]
+    assert same["brand_unit_value_hkd"] == 5.0 and math.isclose(same["value_to_genuine_ratio"], 5.0 / 5000.0)
+    desc = out["DESC"]
+    assert (desc["matched_brand"], desc["brand_match_source"]) == ("Rolex", "DESCRIPTION_EXACT")
+    assert desc["brand_unit_value_hkd"] == desc["unit_value_hkd"] == 200.0
+    assert math.isclose(desc["value_to_genuine_ratio"], 200.0 / 40000.0)

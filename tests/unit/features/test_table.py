@@ -1,5 +1,5 @@
 """The assembled feature table: one row per consignment, every registered feature, defaults filled."""
-from consignment_frames import contract_frame, consignments, countries, hs_groups, ports, rights_holders
+from consignment_frames import consignments, contract_frame, countries, hs_groups, ports, rights_holders
 
 from features.registry import all_features
 from features.table import KEY_COLUMNS, build_daily_aggregates, build_feature_table, table_schema
@@ -38,9 +38,8 @@ def test_feature_table_has_every_feature_once_per_consignment(spark, settings):
     # history includes the lodging day itself, which a consignment must not see
     assert rows["A"]["route_count_90d"] == 0 and rows["A"]["hs6_count_90d"] == 0
     # The registry-derived expectation suite passes on a well-formed table
-    from pipelines.validation.expectations import run_suites
-
     from features.table import expectation_suite
+    from pipelines.validation.expectations import run_suites
 
     # On the collected rows: each expectation is a Spark job, and over the lazy table each would
     # rebuild every feature family.

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from pipelines.errors import UserError
-from pipelines.io.publish import date_lock, publish_dir, write_text_atomic
+from pipelines.errors import LockedError
+from pipelines.io.publish import publish_dir, workspace_lock, write_text_atomic
 from pipelines.io.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -90,39 +91,40 @@ def test_write_text_atomic(tmp_path):
     assert path.read_text(encoding="utf-8") == '{"n": 2}' and len(list(path.parent.iterdir())) == 1
 
 
-def test_second_run_for_the_same_date_is_refused(tmp_path):
-    with date_lock(Workspace(str(tmp_path)), "nightly", "2026-09-05") as path:
-        with pytest.raises(UserError) as err:
-            with date_lock(Workspace(str(tmp_path)), "nightly", "2026-09-05"):
+def test_second_writer_of_a_workspace_is_refused(tmp_path):
+    workspace = Workspace(str(tmp_path))
+    with workspace_lock(workspace, "nightly 2026-09-05") as path:
+        with pytest.raises(LockedError) as err:
+            with workspace_lock(workspace, "train 2026-06-01..2026-08-31"):
                 pass
         message = str(err.value)
-        assert f"another nightly run for 2026-09-05 is in progress (pid {os.getpid()} on" in message
+        assert f"another shiprisk run is writing to the workspace {tmp_path} (nightly 2026-09-05, pid {os.getpid()} on" in message
         assert str(path) in message and "remove" in message
-        with date_lock(Workspace(str(tmp_path)), "nightly", "2026-09-06"):  # other dates run freely
+        with workspace_lock(Workspace(str(tmp_path / "other")), "nightly 2026-09-05"):  # other workspaces run freely
             pass
     assert not path.exists()
-    with date_lock(Workspace(str(tmp_path)), "nightly", "2026-09-05"):  # released on exit
+    with workspace_lock(workspace, "nightly 2026-09-05"):  # released on exit
         pass
 
 
 def test_lock_held_by_another_process_then_released_by_its_death(tmp_path):
     child = _spawn(f"""
         import time
-        from pipelines.io.publish import date_lock
+        from pipelines.io.publish import workspace_lock
         from pipelines.io.workspace import Workspace
-        with date_lock(Workspace({str(tmp_path)!r}), "nightly", "2026-09-05"):
+        with workspace_lock(Workspace({str(tmp_path)!r}), "nightly 2026-09-05"):
             print("locked", flush=True)
             time.sleep(60)
     """, tmp_path)
     try:
         assert child.stdout.readline().strip() == "locked"
         with pytest.raises(UserError, match=f"pid {child.pid} on"):
-            with date_lock(Workspace(str(tmp_path)), "nightly", "2026-09-05"):
+            with workspace_lock(Workspace(str(tmp_path)), "train"):
                 pass
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=10)
-    assert Workspace(str(tmp_path)).lock("nightly", "2026-09-05").exists()  # the stale file is still there...
+    assert Workspace(str(tmp_path)).lock.exists()  # the stale file is still there...
     started = time.monotonic()
-    with date_lock(Workspace(str(tmp_path)), "nightly", "2026-09-05"):  # ...but a dead holder does not block
+    with workspace_lock(Workspace(str(tmp_path)), "nightly 2026-09-05"):  # ...but a dead holder does not block
         assert time.monotonic() - started < 5

@@ -6,8 +6,9 @@ import pytest
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
+from pipelines.io.reference import load_reference
 from pipelines.io.settings import conf_root
-from pipelines.jobs.features import build_features, load_reference
+from pipelines.jobs.features import build_features
 from tests.unit.features.consignment_frames import (
     DECLARATION_DEFAULTS,
     MANIFEST_DEFAULTS,

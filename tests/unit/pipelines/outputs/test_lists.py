@@ -173,7 +173,7 @@ def test_shipped_conf_end_to_end_on_feature_table_columns(spark, settings, tmp_p
         base | {"consignment_id": "JOINT", "score": 0.02, "exporter_id": "E1", "consignee_id": "Q1", "hs_chapter": "42",
                 "dest_region": "EUROPE", "n_transit_hubs": 1, "destination_country": "DE", "route_ports": "AEJEA;GRPIR"},
         base | {"consignment_id": "BRAND", "score": 0.93, "exporter_id": "E2", "consignee_id": "Q2",
-                "matched_brand": "LUMORA", "unit_value_hkd": 12.0, "value_to_genuine_ratio": 0.015,
+                "matched_brand": "LUMORA", "unit_value_hkd": 12.0, "brand_unit_value_hkd": 12.0, "value_to_genuine_ratio": 0.015,
                 "main_goods_description": SCRIPT,
                 "top_contributions": [("value_to_genuine_ratio", "0.015", 1.2), ("n_transit_hubs", "0", 0.1)]},
         base | {"consignment_id": "LOW", "score": 0.01, "exporter_id": "E3", "consignee_id": "Q3"},

@@ -91,14 +91,14 @@ def _write_outcomes(root, day, lines):
     (folder / "part.csv").write_text(header + "".join(line + "\n" for line in lines), encoding="utf-8")
 
 
-def test_read_valid_outcomes_keeps_latest_known_valid_row(spark, settings, tmp_path):
+def test_read_known_outcomes_keeps_latest_known_valid_row(spark, settings, tmp_path):
     _write_outcomes(tmp_path, "2026-06-02", ["c1,2026-06-02,RISK,CLEAN,,,", "c2,2026-06-02,RANDOM,MAYBE,,,",
                                              "c3,,RISK,SEIZED,1,10,TRADEMARK"])
     _write_outcomes(tmp_path, "2026-06-05", ["c1,2026-06-05,RISK,SEIZED,2,50,TRADEMARK", "c4,2026-06-05,RANDOM,CLEAN,,,"])
     days = ["2026-06-02", "2026-06-05"]
 
     def known(day):
-        rows = trends.read_valid_outcomes(spark, str(tmp_path), days, D(day), settings["validation"]).collect()
+        rows = trends.read_known_outcomes(spark, str(tmp_path), days, D(day), settings["validation"]).collect()
         return sorted((r.consignment_id, str(r.inspected_on), r.selection_reason, r.label) for r in rows)
 
     # c2 (result not in the contract) and c3 (no inspection day) fail the suite and are left out.
