@@ -45,9 +45,34 @@ class SettingsError(UserError):
 
 
 def conf_root() -> Path:
-    """The conf/ folder: SHIPRISK_CONF_DIR if set, else the one beside the package."""
+    """The conf/ folder, the first of:
+
+    1. SHIPRISK_CONF_DIR, if set (a cluster's own configuration);
+    2. the repository's conf/ beside the package, if it holds base/shiprisk.yaml (a source
+       checkout or an editable install: edits take effect at once);
+    3. the copy shipped in the wheel as the package `shiprisk_conf` (an installed wheel),
+       as a real directory: wheels install unpacked, so importlib.resources gives a path.
+
+    If none holds a configuration, the repository path: load_settings then names it and
+    asks for SHIPRISK_CONF_DIR.
+    """
     override = os.environ.get("SHIPRISK_CONF_DIR")
-    return Path(override) if override else Path(__file__).resolve().parents[2] / "conf"
+    if override:
+        return Path(override)
+    checkout = Path(__file__).resolve().parents[2] / "conf"
+    if (checkout / "base" / f"{MAIN_FILE}.yaml").is_file():
+        return checkout
+    from importlib import resources
+
+    try:
+        # A data-only (namespace) package: files() may be a MultiplexedPath, whose children are
+        # Paths; a zipped install would give a zipfile.Path, which is no use to Spark or GX.
+        marker = resources.files("shiprisk_conf") / "base" / f"{MAIN_FILE}.yaml"
+    except (ImportError, TypeError, ValueError, OSError):
+        marker = None
+    if isinstance(marker, Path) and marker.is_file():
+        return marker.resolve().parents[1]
+    return checkout
 
 
 def reference_path(filename: str, root: Path | None = None) -> Path:
