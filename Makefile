@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install check-java check-chromium clean
+.PHONY: demo test test-deploy install check-java check-chromium clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 (or run: make PYTHON=/path/to/python3.11 ...)"; exit 1; }
@@ -37,6 +37,11 @@ check-chromium:
 test: install check-java check-chromium
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Deployment checks, run by CI after the suite: the wheel installed in a fresh venv, and the
+# Airflow DAGs under Airflow's own `dags test` in a venv of their own (Airflow's pins are not ours).
+test-deploy: install check-java
+	$(BIN)/python -m pytest tests/deploy $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache demo-workspace
