@@ -19,8 +19,10 @@ def run(args) -> int:
 
 
 def _print_where(workspace, made: dict) -> None:
+    from pathlib import Path
+
     day, trained, summary = made["last_day"].isoformat(), made["trained"], made["summary"]
-    lists = sorted(workspace.lists_day(day).glob("*.csv"))
+    lists = sorted(Path(workspace.lists_day(day)).glob("*.csv"))
     print("\nshiprisk demo finished")
     print(f"  input data      {made['input_root']}")
     print(f"  model           version {trained['version']} (@{trained['alias']}), report {trained['report_html']}")

@@ -27,6 +27,12 @@ class RunContext:
                 self.session = get_spark(self.settings)
         return self.session
 
+    def writer_lock(self, job: str):
+        """The workspace's writer lock (pipelines.io.publish.workspace_lock) for `job`."""
+        from pipelines.io.publish import workspace_lock
+
+        return workspace_lock(self.workspace, job, None if self.workspace.is_local else self.spark)
+
     @cached_property
     def reference(self) -> dict[str, DataFrame]:
         """conf/reference tables (countries, ports, HS groups, units), loaded once per command."""
@@ -40,5 +46,6 @@ def open_context(job: str, workspace: str, settings: dict | None = None, spark: 
     """The context of one command: settings loaded here unless given (tests pass their own)."""
     from pipelines.io.settings import load_settings
 
-    return RunContext(settings if settings is not None else load_settings(), Workspace(workspace),
-                      Progress(job, quiet=quiet), spark)
+    place = Workspace(workspace)
+    place.check_supported()
+    return RunContext(settings if settings is not None else load_settings(), place, Progress(job, quiet=quiet), spark)

@@ -46,12 +46,17 @@ def _recover(target: Path) -> None:
 
 
 @contextlib.contextmanager
-def publish_dir(target: str | os.PathLike) -> Iterator[Path]:
+def publish_dir(target: str | os.PathLike, spark=None) -> Iterator[Path | str]:
     """Yield a temporary directory; on success it replaces `target` (created if absent).
 
     Hold `workspace_lock` around this: two publishers of one target at
-    once would each clean up the other's temporary directory.
+    once would each clean up the other's temporary directory. A Hadoop URI target needs
+    `spark` and yields a staging URI (publish_remote).
     """
+    if not is_local(target):
+        with publish_remote(spark, str(target)) as staging:
+            yield staging
+        return
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     _recover(target)
@@ -139,11 +144,16 @@ def _acquire(path: Path) -> int | None:
 
 
 @contextlib.contextmanager
-def workspace_lock(workspace: Workspace, job: str) -> Iterator[Path]:
+def workspace_lock(workspace: Workspace, job: str, spark=None) -> Iterator[Path | str]:
     """Run the block as the only writer of this workspace, or raise LockedError.
 
     Every job that writes shared folders (features, aggregates, quarantine, run records,
-    nights) takes it, so two commands at once cannot corrupt them; a second one fails fast."""
+    nights) takes it, so two commands at once cannot corrupt them; a second one fails fast.
+    A workspace on a Hadoop file system needs `spark` (see remote_lock)."""
+    if not is_local(workspace.root):
+        with remote_lock(spark, workspace, job) as uri:
+            yield uri
+        return
     path = workspace.lock
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = _acquire(path)
@@ -162,3 +172,101 @@ def workspace_lock(workspace: Workspace, job: str) -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
         os.close(fd)
+
+
+# ---- A workspace on a Hadoop file system (hdfs://, viewfs://, file://) --------------------
+# The same promises through Hadoop's FileSystem API: a folder swapped in by renames (atomic
+# on HDFS and the local file system), files the driver writes staged locally and copied in,
+# and a lock taken by an exclusive create (no flock there: a killed run leaves its lock file,
+# and the message says which run holds it and how to clear it).
+
+
+def is_local(location: str | os.PathLike) -> bool:
+    """A plain path (POSIX renames, flock) rather than a file system URI."""
+    return "://" not in str(location) and not str(location).startswith("file:")
+
+
+def _remote_siblings(spark, target: str, mark: str) -> list[str]:
+    from pipelines.io.filesystem import list_names
+
+    parent, name = target.rstrip("/").rsplit("/", 1)
+    return [f"{parent}/{n}" for n in list_names(spark, parent) if n.startswith(f".{name}{mark}")]
+
+
+@contextlib.contextmanager
+def publish_remote(spark, target: str) -> Iterator[str]:
+    """publish_dir on a Hadoop file system: yields a staging URI beside the target."""
+    from pipelines.io.filesystem import delete_path, path_exists, rename
+
+    target = target.rstrip("/")
+    olds = _remote_siblings(spark, target, OLD_MARK)
+    if olds and not path_exists(spark, target):  # a swap cut in half by a kill
+        rename(spark, olds[-1], target)
+    for leftover in _remote_siblings(spark, target, TMP_MARK) + _remote_siblings(spark, target, OLD_MARK):
+        delete_path(spark, leftover)
+    parent, name = target.rsplit("/", 1)
+    staging = f"{parent}/.{name}{TMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        yield staging
+    except BaseException:
+        delete_path(spark, staging)
+        raise
+    old = f"{parent}/.{name}{OLD_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    if path_exists(spark, target):
+        rename(spark, target, old)
+    rename(spark, staging, target)
+    delete_path(spark, old)
+
+
+@contextlib.contextmanager
+def staged_dir(spark, location: str) -> Iterator[Path]:
+    """A local folder for files the driver writes (lists, reports): `location` itself when it
+    is a local path, else a temporary folder copied into the Hadoop URI when the block ends."""
+    if is_local(location):
+        Path(location).mkdir(parents=True, exist_ok=True)
+        yield Path(location)
+        return
+    import tempfile
+
+    from pipelines.io.filesystem import copy_from_local
+
+    with tempfile.TemporaryDirectory(prefix="shiprisk-") as tmp:
+        yield Path(tmp)
+        copy_from_local(spark, tmp, location)
+
+
+def put_text(spark, location: str, text: str) -> str:
+    """Write a text file at a local path (atomically) or a Hadoop URI; returns the location."""
+    if is_local(location):
+        write_text_atomic(location, text)
+    else:
+        from pipelines.io.filesystem import write_bytes
+
+        write_bytes(spark, location, text.encode("utf-8"))
+    return str(location)
+
+
+@contextlib.contextmanager
+def remote_lock(spark, workspace: Workspace, job: str) -> Iterator[str]:
+    """workspace_lock on a Hadoop file system: the lock file is created exclusively."""
+    from pipelines.io.filesystem import delete_path, read_bytes, write_bytes
+
+    uri = workspace.uri("locks", "workspace.lock")
+    info = {"job": job, "pid": os.getpid(), "host": socket.gethostname(),
+            "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    try:
+        write_bytes(spark, uri, json.dumps(info).encode("utf-8"), overwrite=False)
+    except Exception as exc:  # py4j wraps FileAlreadyExistsException
+        if "AlreadyExists" not in str(exc):
+            raise
+        try:
+            held = json.loads(read_bytes(spark, uri) or b"{}")
+        except Exception:  # the holder may be writing it: the message can do without details
+            held = {}
+        raise LockedError(f"another shiprisk run is writing to the workspace {workspace.root} ({held.get('job', 'a job')}, "
+                          f"pid {held.get('pid', '?')} on {held.get('host', '?')}, started {held.get('started', '?')}); "
+                          f"wait for it to finish, or delete {uri} if that process is gone") from None
+    try:
+        yield uri
+    finally:
+        delete_path(spark, uri)

@@ -7,7 +7,7 @@ import subprocess
 from contextlib import contextmanager
 from pathlib import Path
 
-from pipelines.errors import NoModelError, StoreError
+from pipelines.errors import NoModelError, StoreError, UserError
 from pipelines.io.workspace import Workspace
 
 CHAMPION = "champion"
@@ -29,6 +29,9 @@ def tracking_uri(cfg: dict, workspace: Workspace) -> str:
     uri = os.environ.get("MLFLOW_TRACKING_URI") or cfg["mlflow"]["tracking_uri"]
     if uri:
         return uri
+    if not workspace.is_local:
+        raise UserError(f"the workspace {workspace.root} is not a local folder, so it cannot hold the default SQLite "
+                        "MLflow store: set MLFLOW_TRACKING_URI (or mlflow.tracking_uri) to a tracking server or database")
     workspace.mlflow_db.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{workspace.mlflow_db}"
 

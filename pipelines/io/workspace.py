@@ -33,6 +33,8 @@ from pipelines.errors import UserError
 from pipelines.io.filesystem import hadoop_fs
 
 _DAY_IN_PATH = r"date=(\d{4}-\d{2}-\d{2})"
+# File systems whose folder rename is atomic: a workspace may live there (docs/deployment.md).
+SUPPORTED_SCHEMES = ("file", "hdfs", "viewfs")
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,19 @@ class Workspace:
 
     def path(self, *parts: str) -> Path:
         return Path(self.root).joinpath(*parts)
+
+    @property
+    def is_local(self) -> bool:
+        """A plain path: POSIX renames and flock. Otherwise a URI on a Hadoop file system."""
+        return "://" not in self.root and not self.root.startswith("file:")
+
+    def check_supported(self) -> None:
+        """Refuse a workspace on a store without atomic folder rename (object stores)."""
+        scheme = self.root.split("://", 1)[0].lower() if "://" in self.root else "file"
+        if scheme.split(":")[0] not in SUPPORTED_SCHEMES:
+            raise UserError(f"workspace {self.root}: {scheme}:// has no atomic folder rename, so a night could be "
+                            "seen half published; put the workspace on a local or shared disk, HDFS or viewfs "
+                            "(input data may stay on any store Spark reads)")
 
     # Spark datasets (URIs)
     @property
@@ -71,26 +86,31 @@ class Workspace:
     def quarantine_staging(self, dataset: str) -> str:
         return self.uri("quarantine", "_staging", dataset)
 
-    # Files the driver writes (local paths)
-    def night(self, day: str) -> Path:
+    # Files the driver writes: a local path, or a URI on a Hadoop file system (io.publish)
+    def night(self, day: str) -> str:
         """The folder a nightly run publishes as one unit."""
-        return self.path("nights", f"date={day}")
+        return self.uri("nights", f"date={day}")
 
-    def scores_day(self, day: str) -> Path:
-        return self.night(day) / "scores"
+    def scores_day(self, day: str) -> str:
+        return self.uri("nights", f"date={day}", "scores")
 
-    def lists_day(self, day: str) -> Path:
-        return self.night(day) / "lists"
+    def lists_day(self, day: str) -> str:
+        return self.uri("nights", f"date={day}", "lists")
 
-    def summary(self, day: str) -> Path:
-        return self.night(day) / "summary.json"
+    def summary(self, day: str) -> str:
+        return self.uri("nights", f"date={day}", "summary.json")
 
-    def run_record(self, day: str) -> Path:
-        return self.path("runs", f"date={day}")
+    def run_record(self, day: str) -> str:
+        return self.uri("runs", f"date={day}")
 
-    def report(self, name: str) -> Path:
-        return self.path("reports", name)
+    def report(self, name: str) -> str:
+        return self.uri("reports", name)
 
+    @property
+    def model_card(self) -> str:
+        return self.uri("model_card.md")
+
+    # Local only
     @property
     def lock(self) -> Path:
         """The one writer lock of the workspace (pipelines.io.publish.workspace_lock)."""
@@ -103,10 +123,6 @@ class Workspace:
     @property
     def mlflow_artifacts(self) -> Path:
         return self.path("mlartifacts").resolve()
-
-    @property
-    def model_card(self) -> Path:
-        return self.path("model_card.md")
 
     @property
     def demo_input(self) -> Path:

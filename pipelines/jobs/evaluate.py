@@ -11,7 +11,7 @@ from features.registry import model_inputs
 from models.evaluation import labelled_metrics, truth_at_capacity
 from pipelines.io import tracking
 from pipelines.io.context import RunContext
-from pipelines.io.publish import workspace_lock
+from pipelines.io.publish import staged_dir
 from pipelines.io.scoring import score_consignments
 from pipelines.io.workspace import days_between
 from pipelines.jobs.windows import load_window
@@ -113,7 +113,7 @@ def _label_days(last: dt.date, lag: int) -> list[str]:
 def evaluate_versions(ctx: RunContext, input_root: str, first: dt.date, last: dt.date,
                       refs: list[str]) -> dict[str, dict]:
     """{version: {"report", "headline"}} for each version or alias in `refs`, on one window."""
-    with workspace_lock(ctx.workspace, f"evaluate {first}..{last}"):
+    with ctx.writer_lock(f"evaluate {first}..{last}"):
         return _evaluate_versions(ctx, input_root, first, last, refs)
 
 
@@ -144,12 +144,14 @@ def evaluate(ctx: RunContext, input_root: str, first: dt.date, last: dt.date, re
     cfg, workspace = ctx.settings, ctx.workspace
     version, result = next(iter(evaluate_versions(ctx, input_root, first, last, [ref]).items()))
     out_dir = workspace.report(f"evaluate-v{version}-{first}-{last}")
-    json_path, html_path = write_report(result["report"], result["headline"], str(out_dir),
-                                        f"Evaluation of version {version}", f"consignments lodged {first}..{last}")
-    with tracking.run(cfg["mlflow"]["experiment_training"], workspace, f"evaluate v{version} {first}..{last}",
-                      tags={"kind": "evaluation", "model_version": version}):
-        tracking.log_params({"model_version": version, "from": str(first), "to": str(last)})
-        tracking.log_metrics(result["headline"])
-        tracking.log_artifact(json_path, "evaluation")
-        tracking.log_artifact(html_path, "evaluation")
+    with staged_dir(ctx.spark, out_dir) as local_dir:  # copied into W when W is a Hadoop URI
+        local_json, local_html = write_report(result["report"], result["headline"], str(local_dir),
+                                              f"Evaluation of version {version}", f"consignments lodged {first}..{last}")
+        with tracking.run(cfg["mlflow"]["experiment_training"], workspace, f"evaluate v{version} {first}..{last}",
+                          tags={"kind": "evaluation", "model_version": version}):
+            tracking.log_params({"model_version": version, "from": str(first), "to": str(last)})
+            tracking.log_metrics(result["headline"])
+            tracking.log_artifact(local_json, "evaluation")
+            tracking.log_artifact(local_html, "evaluation")
+    json_path, html_path = f"{out_dir}/evaluation.json", f"{out_dir}/evaluation.html"
     return {"version": version, **result, "report_json": json_path, "report_html": html_path}

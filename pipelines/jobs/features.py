@@ -24,7 +24,6 @@ from features.table import build_daily_aggregates, build_feature_table
 from pipelines.io import history_store as store
 from pipelines.io.context import RunContext
 from pipelines.io.feature_store import read_features
-from pipelines.io.publish import workspace_lock
 from pipelines.io.workspace import days_between, read_day_range, replace_days, stored_days
 from pipelines.validation.contract import DATASETS
 from pipelines.validation.inputs import validate_inputs
@@ -127,7 +126,7 @@ def backfill_features(ctx: RunContext, input_root: str, first: dt.date, last: dt
     """Features of every lodging day from first to last; look-back days without stored aggregates
     are read from the input root too, so the first days see their full history."""
     days = days_between(first, last)
-    with workspace_lock(ctx.workspace, f"features {first}..{last}"):
+    with ctx.writer_lock(f"features {first}..{last}"):
         return _backfill(ctx, input_root, days, first)
 
 

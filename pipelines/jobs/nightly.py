@@ -22,7 +22,7 @@ from models.selection import select_for_inspection
 from pipelines.errors import ReconciliationError
 from pipelines.io import tracking
 from pipelines.io.context import RunContext
-from pipelines.io.publish import publish_dir, workspace_lock, write_text_atomic
+from pipelines.io.publish import publish_dir, put_text, staged_dir
 from pipelines.io.scoring import explain_consignments, score_consignments
 from pipelines.io.spark import session_facts
 from pipelines.jobs.features import build_features, consignments_of
@@ -65,7 +65,7 @@ def nightly(ctx: RunContext, input_root: str, run_date: dt.date) -> dict:
     with ctx.progress.stage("check profiles and selection policy"):
         targeting = load_targeting(ctx.settings)
     champion = load_champion(ctx)
-    with workspace_lock(ctx.workspace, f"nightly {day}"):
+    with ctx.writer_lock(f"nightly {day}"):
         started = time.time()
         with ctx.progress.stage(f"validate {day}"):
             validated = validate_inputs(ctx, input_root, [day])
@@ -114,18 +114,21 @@ def _publish(ctx: RunContext, day: str, frames: tuple, facts: tuple, started: fl
     """Scores, lists and the run record built in one staging folder, checked there, then swapped
     in as one unit: a failure at any step leaves the night's previous outputs as they were."""
     (selected, listed), (validated, counts, drift, ids) = frames, facts
-    target = ctx.workspace.night(day)
-    with ctx.progress.stage("write and check scores, lists and run record"), publish_dir(target) as staging:
-        scores = staging / ctx.workspace.scores_day(day).relative_to(target)
-        lists = staging / ctx.workspace.lists_day(day).relative_to(target)
-        selected.select(*SCORE_COLUMNS).orderBy("rank").coalesce(1).write.mode("overwrite").parquet(str(scores))
-        files = write_inspection_lists(listed, str(lists), day)
-        outputs = {"scores": str(ctx.workspace.scores_day(day)), "lists": str(ctx.workspace.lists_day(day)),
-                   "list_files": len(files)}
+    ws = ctx.workspace
+    target = ws.night(day)
+
+    def staged(final: str) -> str:  # the same file or folder inside the staging folder
+        return f"{staging}{final[len(target):]}"
+
+    with ctx.progress.stage("write and check scores, lists and run record"), publish_dir(target, ctx.spark) as staging:
+        selected.select(*SCORE_COLUMNS).orderBy("rank").coalesce(1).write.mode("overwrite").parquet(
+            staged(ws.scores_day(day)))
+        with staged_dir(ctx.spark, staged(ws.lists_day(day))) as lists:
+            files = write_inspection_lists(listed, str(lists), day)
+        outputs = {"scores": ws.scores_day(day), "lists": ws.lists_day(day), "list_files": len(files)}
         summary = _summary(ctx, day, validated, counts, drift, ids, outputs, started)
-        _check_staged(ctx, scores, listed, summary)
-        write_text_atomic(staging / ctx.workspace.summary(day).relative_to(target),
-                          json.dumps(summary, indent=2, default=str))
+        _check_staged(ctx, staged(ws.scores_day(day)), listed, summary)
+        put_text(ctx.spark, staged(ws.summary(day)), json.dumps(summary, indent=2, default=str))
     return summary
 
 
@@ -133,7 +136,7 @@ def _check_staged(ctx: RunContext, scores, listed, summary: dict) -> None:
     """What is about to be published says what the summary says, or nothing is published."""
     c = summary["counts"]
     staged = ctx.spark.read.parquet(str(scores)).agg(
-        F.count(F.lit(1)).alias("rows"), F.countDistinct("consignment_id").alias("ids")).first()
+        F.count(F.lit(1)).alias("rows"), F.countDistinct("consignment_id").alias("ids")).first()  # scores: a URI
     if not staged["rows"] == staged["ids"] == c["consignments_scored"]:
         raise ReconciliationError(f"the staged scores hold {staged['rows']} rows ({staged['ids']} consignments) but "
                                   f"{c['consignments_scored']} were scored; nothing was published")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pipelines.io import tracking
 from pipelines.io.context import RunContext
+from pipelines.io.publish import staged_dir
 from pipelines.outputs import trend_report, trends
 
 
@@ -21,21 +22,21 @@ def write_trend_report(ctx: RunContext, input_root: str, first: dt.date, last: d
         overview = _overview(period, ctx.workspace.root, input_root)
     sections = trend_report.build_sections(ctx, period, input_root)
     period.features.unpersist()
-    target = Path(out) if out else ctx.workspace.report(f"trends_{first}_{last}.html")
-    with progress.stage(f"write {target}"):
+    name = f"trends_{first}_{last}.html"
+    target = str(Path(out).resolve()) if out else ctx.workspace.report(name)
+    with progress.stage(f"write {target}"), staged_dir(spark, target.rsplit("/", 1)[0]) as folder:
         generated = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         html = trend_report.render_html(f"Counterfeit risk trends {first}..{last}",
                                         [*overview, ("generated (UTC)", generated)], sections)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(html, encoding="utf-8")
-    with progress.stage("log to MLflow"):
+        page = folder / target.rsplit("/", 1)[1]
+        page.write_text(html, encoding="utf-8")
         tracking.configure(ctx.settings, ctx.workspace)
         with tracking.run(rcfg["experiment"], ctx.workspace, f"report {first}..{last}", tags={"kind": "report"}) as run:
             tracking.log_params({"from": first, "to": last, "input_root": input_root, "bucket": rcfg["bucket"],
                                  "nights": len(period.nights), "feature_days": len(period.feature_days)})
-            tracking.log_artifact(str(target), "report")
+            tracking.log_artifact(str(page), "report")
             run_id = run.info.run_id
-    return str(target.resolve()), [*overview, ("MLflow run", f"{run_id} (experiment {rcfg['experiment']})")]
+    return target, [*overview, ("MLflow run", f"{run_id} (experiment {rcfg['experiment']})")]
 
 
 def _overview(period: trends.Period, workspace: str, input_root: str) -> list[tuple[str, str]]:

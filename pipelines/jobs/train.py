@@ -12,7 +12,7 @@ from models.training import TrainingDataError, check_training_rows, fit, permuta
 from pipelines.errors import UserError
 from pipelines.io import tracking
 from pipelines.io.context import RunContext
-from pipelines.io.publish import workspace_lock
+from pipelines.io.publish import put_text, staged_dir
 from pipelines.io.workspace import days_between
 from pipelines.jobs.evaluate import evaluate_window, headline
 from pipelines.jobs.windows import load_window, with_labels
@@ -38,7 +38,7 @@ def split_days(days: list[str], holdout_days: int) -> tuple[list[str], list[str]
 
 def train(ctx: RunContext, input_root: str, first: dt.date, last: dt.date) -> dict:
     """Fit on [first, last - holdout_days], evaluate on the hold-out, register in MLflow."""
-    with workspace_lock(ctx.workspace, f"train {first}..{last}"):
+    with ctx.writer_lock(f"train {first}..{last}"):
         return _train(ctx, input_root, first, last)
 
 
@@ -98,26 +98,29 @@ def _train(ctx: RunContext, input_root: str, first: dt.date, last: dt.date) -> d
         })
         tracking.log_metrics(flat)
         out_dir = workspace.report(f"train-{run.info.run_id}")
-        json_path, html_path = write_report(report, flat, str(out_dir), f"Training evaluation, run {run.info.run_id}",
-                                            f"fitted on {fit_days[0]}..{fit_days[-1]}, evaluated on {holdout[0]}..{holdout[-1]}")
-        for path in sorted(out_dir.iterdir()):  # report, JSON, precision@k, PR, reliability, importance plots
-            tracking.log_artifact(str(path), "evaluation")
-        tracking.log_dict(window.validation_summary, "validation_summary.json")
-        tracking.log_dict(drift_reference, "drift_reference.json")
-        example = to_model_frame(rows.head(5), numeric, categorical)
-        version = tracking.log_and_register_model(model, example, name)
-        alias = tracking.CHALLENGER if tracking.alias_version(name, tracking.CHAMPION) else tracking.CHAMPION
-        if alias == tracking.CHAMPION:
-            tracking.set_champion(name, version)
-        else:
-            tracking.set_alias(name, alias, version)
-        run_id = run.info.run_id
-        tracking.log_dict(left_out, "left_out_features.json")
-        card = _model_card(name, version, run, rows, (report, left_out))
-        card_path = out_dir / "model_card.md"
-        card_path.write_text(card, encoding="utf-8")
-        tracking.log_artifact(str(card_path))
-        workspace.model_card.write_text(card, encoding="utf-8")
+        # Written locally, logged, and copied into W when W is on a Hadoop file system.
+        with staged_dir(ctx.spark, out_dir) as local_dir:
+            write_report(report, flat, str(local_dir), f"Training evaluation, run {run.info.run_id}",
+                         f"fitted on {fit_days[0]}..{fit_days[-1]}, evaluated on {holdout[0]}..{holdout[-1]}")
+            for path in sorted(local_dir.iterdir()):  # report, JSON, precision@k, PR, reliability, importance plots
+                tracking.log_artifact(str(path), "evaluation")
+            tracking.log_dict(window.validation_summary, "validation_summary.json")
+            tracking.log_dict(drift_reference, "drift_reference.json")
+            example = to_model_frame(rows.head(5), numeric, categorical)
+            version = tracking.log_and_register_model(model, example, name)
+            alias = tracking.CHALLENGER if tracking.alias_version(name, tracking.CHAMPION) else tracking.CHAMPION
+            if alias == tracking.CHAMPION:
+                tracking.set_champion(name, version)
+            else:
+                tracking.set_alias(name, alias, version)
+            run_id = run.info.run_id
+            tracking.log_dict(left_out, "left_out_features.json")
+            card = _model_card(name, version, run, rows, (report, left_out))
+            card_path = local_dir / "model_card.md"
+            card_path.write_text(card, encoding="utf-8")
+            tracking.log_artifact(str(card_path))
+        put_text(ctx.spark, workspace.model_card, card)
+        json_path, html_path = f"{out_dir}/evaluation.json", f"{out_dir}/evaluation.html"
     features.unpersist()
     return {"version": version, "alias": alias, "run_id": run_id, "headline": flat, "report_json": json_path,
             "report_html": html_path, "train_rows": len(rows), "fit_days": [fit_days[0], fit_days[-1]],

@@ -24,10 +24,9 @@ from pyspark.sql import functions as F
 
 from pipelines.errors import FeedError, ReconciliationError
 from pipelines.io.context import RunContext
-from pipelines.io.publish import write_text_atomic
+from pipelines.io.publish import put_text
 from pipelines.io.readers import PARTITION_DATE, InputError, file_columns, list_source_files, read_raw, to_typed
 from pipelines.io.settings import conf_root
-from pipelines.io.workspace import Workspace
 from pipelines.validation import quarantine as q
 from pipelines.validation.contract import DATASETS
 from pipelines.validation.expectations import failure_condition, load_suites, render_report, run_suites
@@ -165,7 +164,7 @@ def validate_inputs(ctx: RunContext, input_root: str, dates: list[str], record: 
                 if s["quarantined_share"] > s["threshold"] and s["rows_quarantined"] >= min_rows]
     summary["status"] = "FAILED" if failures else "OK"
     if workspace:
-        summary["data_docs"] = _write_report(workspace, dates[-1], summary, gx, vcfg)
+        summary["data_docs"] = _write_report(ctx, dates[-1], summary, gx)
     if failures:
         for frame in flagged.values():
             frame.unpersist()
@@ -235,13 +234,12 @@ def _threshold_message(summary: dict, failures: list[str]) -> str:
             + ". Fix the feed, or raise validation.quarantine_threshold if this share is expected.")
 
 
-def _write_report(workspace: Workspace, day: str, summary: dict, gx: dict, vcfg: dict) -> str:
-    target = workspace.run_record(day)
-    page = target / "validation.html"
-    summary["data_docs"] = str(page)
-    write_text_atomic(page, render_report(summary, gx, int(vcfg["report_sample_values"])))
-    write_text_atomic(target / "validation.json", json.dumps(summary, indent=2, sort_keys=True))
-    return str(page)
+def _write_report(ctx: RunContext, day: str, summary: dict, gx: dict) -> str:
+    target = ctx.workspace.run_record(day)
+    page = summary["data_docs"] = f"{target}/validation.html"
+    put_text(ctx.spark, page, render_report(summary, gx, int(ctx.settings["validation"]["report_sample_values"])))
+    put_text(ctx.spark, f"{target}/validation.json", json.dumps(summary, indent=2, sort_keys=True))
+    return page
 
 
 def _valid_frame(name: str, flagged: DataFrame) -> DataFrame:

@@ -45,21 +45,26 @@ def _submit(args: list[str], master: str, env: dict) -> None:
 
 def test_cluster_run_matches_local_run(cluster, trained, input_root, small_conf, tmp_path):
     env = {**os.environ, "MLFLOW_TRACKING_URI": cluster["tracking_uri"], "PYSPARK_PYTHON": sys.executable}
+    # The workspace as a file system URI: every write goes through Hadoop's FileSystem API (as
+    # on HDFS); the outputs are read back below through the same folder as a local path.
     workspace = str(tmp_path / "ws")
-    _submit(["train", "--input", input_root, "--workspace", workspace,
+    uri = (tmp_path / "ws").as_uri()
+    _submit(["train", "--input", input_root, "--workspace", uri,
              "--from", START.isoformat(), "--to", TRAIN_TO.isoformat()], cluster["master"], env)
-    _submit(["nightly", "--input", input_root, "--workspace", workspace, "--date", LAST_DAY.isoformat()],
+    _submit(["nightly", "--input", input_root, "--workspace", uri, "--date", LAST_DAY.isoformat()],
             cluster["master"], env)
-    spark = json.loads(Workspace(workspace).summary(LAST_DAY.isoformat()).read_text())["spark"]
+    spark = json.loads(Path(Workspace(workspace).summary(LAST_DAY.isoformat())).read_text())["spark"]
     assert spark["master"] == cluster["master"] and spark["executors"] >= 1  # the cluster did the work
     # The model and runs went to the tracking server, not to a file in the workspace.
     assert not (Path(workspace) / "mlflow.db").exists()
+    assert sorted(p.name for p in Path(workspace, "nights").iterdir()) == [f"date={LAST_DAY}"]  # no staging left
+    assert not (Path(workspace) / "locks" / "workspace.lock").exists()  # released
     local = pd.read_parquet(Workspace(trained).scores_day(LAST_DAY.isoformat())).set_index("consignment_id").sort_index()
     remote = pd.read_parquet(Workspace(workspace).scores_day(LAST_DAY.isoformat())).set_index("consignment_id").sort_index()
     columns = ["score", "rank", "lane", "selected", "selection_basis", "customs_office"]
     pd.testing.assert_frame_equal(local[columns], remote[columns])
-    local_lists = sorted(Workspace(trained).lists_day(LAST_DAY.isoformat()).glob("*.csv"))
-    remote_lists = sorted(Workspace(workspace).lists_day(LAST_DAY.isoformat()).glob("*.csv"))
+    local_lists = sorted(Path(Workspace(trained).lists_day(LAST_DAY.isoformat())).glob("*.csv"))
+    remote_lists = sorted(Path(Workspace(workspace).lists_day(LAST_DAY.isoformat())).glob("*.csv"))
     assert [p.name for p in local_lists] == [p.name for p in remote_lists]
     for a, b in zip(local_lists, remote_lists):
         assert a.read_bytes() == b.read_bytes(), f"{a.name} differs between local and cluster runs"

@@ -30,7 +30,7 @@ def test_a_consignment_lost_before_publishing_fails_the_night_and_keeps_the_last
         trained, input_root, monkeypatch, capsys):
     import pipelines.jobs.nightly as job
 
-    night = Workspace(trained).night(NIGHT)
+    night = Path(Workspace(trained).night(NIGHT))
     before = _snapshot(night)
     assert any(name.endswith("summary.json") for name in before) and any(".csv" in name for name in before)
     real = job.score_consignments
@@ -47,7 +47,7 @@ def test_a_consignment_lost_before_publishing_fails_the_night_and_keeps_the_last
 
 
 def test_an_unreachable_mlflow_store_is_not_called_a_missing_model(trained, input_root, monkeypatch, capsys):
-    night = Workspace(trained).night(NIGHT)
+    night = Path(Workspace(trained).night(NIGHT))
     before = _snapshot(night)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")  # nothing listens on the discard port
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")

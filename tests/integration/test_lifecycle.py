@@ -33,7 +33,7 @@ def test_first_training_registers_a_champion_with_its_record(trained, settings):
 
 
 def test_nightly_scores_every_valid_consignment_and_writes_lists(trained):
-    summary = json.loads(Workspace(trained).summary(LAST_DAY.isoformat()).read_text())
+    summary = json.loads(Path(Workspace(trained).summary(LAST_DAY.isoformat())).read_text())
     counts = summary["counts"]
     assert counts["consignments_read"] == counts["consignments_scored"] + counts["consignments_quarantined"]
     assert 0 <= summary["score_distribution"]["p50"] <= summary["score_distribution"]["max"] <= 1
@@ -43,14 +43,14 @@ def test_nightly_scores_every_valid_consignment_and_writes_lists(trained):
     assert (scores["model_version"] == "1").all() and scores["run_id"].notna().all()
     assert scores["rank"].tolist() == sorted(scores["rank"].tolist())
     assert scores["score_adjusted"].is_monotonic_decreasing
-    lists = list(Workspace(trained).lists_day(LAST_DAY.isoformat()).glob("*.csv"))
+    lists = list(Path(Workspace(trained).lists_day(LAST_DAY.isoformat())).glob("*.csv"))
     assert lists, "no inspection list written"
     listed = pd.concat([pd.read_csv(p) for p in lists])
     assert len(listed) == counts["selected"]
 
 
 def test_rerun_gives_byte_identical_lists(trained, input_root):
-    folder = Workspace(trained).lists_day(LAST_DAY.isoformat())
+    folder = Path(Workspace(trained).lists_day(LAST_DAY.isoformat()))
     before = {p.name: p.read_bytes() for p in folder.iterdir() if p.suffix in (".csv", ".html")}
     assert main(["nightly", "--input", input_root, "--workspace", trained, "--date", LAST_DAY.isoformat()]) == 0
     after = {p.name: p.read_bytes() for p in folder.iterdir() if p.suffix in (".csv", ".html")}

@@ -24,7 +24,7 @@ def test_spark_submit_master_and_driver_memory_are_the_ones_in_effect(trained, i
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
-    spark = json.loads(Workspace(trained).summary(LAST_DAY.isoformat()).read_text())["spark"]
+    spark = json.loads(Path(Workspace(trained).summary(LAST_DAY.isoformat())).read_text())["spark"]
     assert spark["master"] == "local[1]"
     assert spark["driver_memory"] == "1g"
     assert spark["default_parallelism"] == 1 and spark["application_id"].startswith("local-")

@@ -66,11 +66,11 @@ def test_train_and_nightly_run_on_a_source_without_whole_signals(sparse_root, sm
                  "--from", START.isoformat(), "--to", train_to.isoformat()]) == 0
     err = capsys.readouterr().err
     assert "features left out of this fit" in err
-    card = Workspace(workspace).model_card.read_text(encoding="utf-8")
+    card = Path(Workspace(workspace).model_card).read_text(encoding="utf-8")
     # No transit port anywhere: the route features are constant; no brand matches: the brand flag is constant.
     assert "n_transit_hubs (constant 0)" in card and "is_brand_recorded (constant 0)" in card
     assert main(["nightly", "--input", str(sparse_root), "--workspace", workspace, "--date", last.isoformat()]) == 0
-    summary = json.loads(Workspace(workspace).summary(last.isoformat()).read_text())
+    summary = json.loads(Path(Workspace(workspace).summary(last.isoformat())).read_text())
     counts = summary["counts"]
     assert counts["consignments_read"] == counts["consignments_scored"] + counts["consignments_quarantined"] == 300
     assert counts["selected"] > 0 and summary["drift_status"] == "MEASURED"

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.errors import UserError
-from pipelines.errors import LockedError
+from pipelines.errors import LockedError, UserError
 from pipelines.io.publish import publish_dir, workspace_lock, write_text_atomic
 from pipelines.io.workspace import Workspace
 

@@ -107,7 +107,7 @@ def test_rerun_gives_byte_identical_files(tmp_path):
 def test_from_spark_selection_frame_and_published_atomically(spark, tmp_path):
     pdf = _selected([CHINESE, SCRIPT, "plain"])
     frame = spark.createDataFrame(pdf.iloc[::-1].reset_index(drop=True))  # arrives out of order
-    target = Workspace(str(tmp_path)).lists_day("2026-09-05")
+    target = Path(Workspace(str(tmp_path)).lists_day("2026-09-05"))
     with publish_dir(target) as tmp:
         names = [Path(p).name for p in write_inspection_lists(frame, str(tmp), "2026-09-05")]
     assert sorted(names) == sorted(["HK_AIR.csv", "HK_AIR.xlsx", "HK_AIR.html", "KWC.csv", "KWC.xlsx", "KWC.html"])
