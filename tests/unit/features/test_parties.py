@@ -21,43 +21,21 @@ Smoothing: prior 0.1, strength 10.
 """
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
+from party_history import HISTORY, OUTCOMES, PARAMS, day, outcomes
 from pyspark.sql import Row
 from pyspark.sql import types as T
 from pyspark.testing import assertDataFrameEqual
 
-from features.parties import FEATURES, PARTY_ROLES, PartyParams, build_party_daily, build_party_features
+from features.parties import FEATURES, PARTY_ROLES, build_party_daily, build_party_features
 from features.registry import FeatureDef
-
-D = dt.date(2026, 9, 1)
-PARAMS = PartyParams(seizure_prior=0.1, prior_strength=10.0, new_party_days=30)
 
 CONSIGNMENT_SCHEMA = T.StructType(
     [T.StructField("consignment_id", T.StringType()), T.StructField("lodged_date", T.DateType())]
     + [T.StructField(c, T.StringType()) for c in (*PARTY_ROLES.values(), "destination_country")]
 )
-OUTCOME_SCHEMA = T.StructType([
-    T.StructField("consignment_id", T.StringType()), T.StructField("inspected_on", T.DateType()),
-    T.StructField("selection_reason", T.StringType()), T.StructField("result", T.StringType()),
-])
 
 
-def day(offset: int) -> dt.date:
-    return D + dt.timedelta(days=offset)
-
-
-# (id, lodged offset, exporter, consignor, consignee, forwarder, declarant, destination)
-HISTORY = [
-    ("H0", -366, "E1", "S1", "C1", "F1", "B1", "GB"),
-    ("H1", -365, "E1", "S1", "C1", "F1", "B1", "US"),
-    ("H3", -31, "E1", "S1", "C1", None, "B1", "US"),
-    ("H2", -30, "E1", "S1", "C2", "F1", "B1", "DE"),
-    ("H7", -12, "E4", "S4", "C3", "F1", "B1", "US"),
-    ("H4", -1, "E2", "S2", "C1", "F1", None, "FR"),
-]
-OUTCOMES = [("H0", -364, "CLEAN"), ("H1", -363, "SEIZED"), ("H3", -29, "SEIZED"), ("H4", -1, "CLEAN"), ("H2", 0, "SEIZED")]
 # T1 names the busy parties; T2 only unknown ones and no forwarder / declarant; T3 an exporter first seen D-1.
 TARGETS = [
     ("T1", 0, "E1", "S1", "C1", "F1", "B1", "US"),
@@ -70,10 +48,6 @@ def consignments(spark, rows):
     # Columns in PARTY_ROLES order: exporter, consignor, consignee, forwarder, declarant.
     data = [(cid, day(off), exp, cnor, cnee, fwd, decl, dest) for cid, off, exp, cnor, cnee, fwd, decl, dest in rows]
     return spark.createDataFrame(data, CONSIGNMENT_SCHEMA)
-
-
-def outcomes(spark, rows):
-    return spark.createDataFrame([(cid, day(off), "RISK", result) for cid, off, result in rows], OUTCOME_SCHEMA)
 
 
 def features_of(spark, history, outcome_rows, targets=TARGETS):

@@ -8,38 +8,19 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.testing import assertDataFrameEqual
 
-from features.parties import PARTY_ROLES, PartyParams, build_party_daily, build_party_features
+from features.parties import PARTY_ROLES, build_party_daily, build_party_features
 from pipelines.errors import UserError
 from pipelines.io.history_store import PARTY_DAILY, lookback_days, party_params, read_party_daily, update_party_daily
 from pipelines.io.workspace import Workspace, days_between, stored_days
+from tests.unit.features.party_history import HISTORY, OUTCOMES, PARAMS, D, day, outcomes
 
-D = dt.date(2026, 9, 1)
-PARAMS = PartyParams(seizure_prior=0.1, prior_strength=10.0, new_party_days=30)
 CONSIGNMENT_SCHEMA = T.StructType(
     [T.StructField("consignment_id", T.StringType()), T.StructField("lodged_date", T.DateType())]
     + [T.StructField(c, T.StringType()) for c in (*PARTY_ROLES.values(), "destination_country")]
     + [T.StructField("transport_mode", T.StringType())]  # an extra column the store ignores
 )
-OUTCOME_SCHEMA = T.StructType([
-    T.StructField("consignment_id", T.StringType()), T.StructField("inspected_on", T.DateType()),
-    T.StructField("selection_reason", T.StringType()), T.StructField("result", T.StringType()),
-])
-# The history of tests/unit/features/test_parties.py: (id, lodged offset from D, exporter,
-# consignor, consignee, forwarder, declarant, destination).
-HISTORY = [
-    ("H0", -366, "E1", "S1", "C1", "F1", "B1", "GB"),
-    ("H1", -365, "E1", "S1", "C1", "F1", "B1", "US"),
-    ("H3", -31, "E1", "S1", "C1", None, "B1", "US"),
-    ("H2", -30, "E1", "S1", "C2", "F1", "B1", "DE"),
-    ("H7", -12, "E4", "S4", "C3", "F1", "B1", "US"),
-    ("H4", -1, "E2", "S2", "C1", "F1", None, "FR"),
-]
-OUTCOMES = [("H0", -364, "CLEAN"), ("H1", -363, "SEIZED"), ("H3", -29, "SEIZED"), ("H4", -1, "CLEAN"), ("H2", 0, "SEIZED")]
+# Consignments lodged on D (the shared history is tests/unit/features/party_history.py).
 TARGETS = [("T1", 0, "E1", "S1", "C1", "F1", "B1", "US"), ("T2", 0, "E2", "S3", "C3", "F1", None, "US")]
-
-
-def day(offset: int) -> dt.date:
-    return D + dt.timedelta(days=offset)
 
 
 def iso(offset: int) -> str:
@@ -48,10 +29,6 @@ def iso(offset: int) -> str:
 
 def consignments(spark, rows):
     return spark.createDataFrame([(cid, day(off), *rest, "SEA") for cid, off, *rest in rows], CONSIGNMENT_SCHEMA)
-
-
-def outcomes(spark, rows):
-    return spark.createDataFrame([(cid, day(off), "RISK", result) for cid, off, result in rows], OUTCOME_SCHEMA)
 
 
 def nightly(spark, workspace, offset):
