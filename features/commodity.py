@@ -93,7 +93,10 @@ def _hs6_unit_values(consignments: DataFrame) -> DataFrame:
     return consignments.select(
         "consignment_id", "lodged_date",
         F.substring("main_hs_code", 1, 6).alias("hs6"),
-        F.when(main_unit_value > 0, F.log(main_unit_value)).alias("log_unit_value"),
+        # Finite only: a huge value over a tiny quantity overflows to infinity, and ln(inf)
+        # would stop the night with a CAST_OVERFLOW in the histogram buckets.
+        F.when((main_unit_value > 0) & (main_unit_value < F.lit(float("inf"))), F.log(main_unit_value))
+        .alias("log_unit_value"),
     )
 
 

@@ -1,8 +1,10 @@
 """Watch-list hits: which parties of a consignment are on an active watch-list when it is lodged.
 
-A listing is active for a consignment lodged on D when listed_on <= D <= expires_on (an empty
-expires_on is open-ended). Listings made after D are invisible to it, so a later snapshot
-with new entries leaves the features of day D unchanged.
+A listing is active for a consignment lodged on D when it was known here by D and has not
+expired: known_from <= D <= expires_on (an empty expires_on is open-ended), where known_from is
+the later of listed_on and received_on (a partner's entry counts from the day it reached this
+administration: a back-dated listed_on must not reach back in time). Listings known after D
+are invisible to it, so a later snapshot with new entries leaves the features of day D unchanged.
 """
 from __future__ import annotations
 
@@ -29,7 +31,8 @@ FEATURES: list[FeatureDef] = [_hits_feature(role) for role in PARTY_ROLES] + [
     FeatureDef("watchlist_sources", "integer", "numeric", "intelligence",
                "distinct sources (HK, GD, MO, INDUSTRY, ...) with an active entry for any party", SOURCES, AT_LODGING),
     FeatureDef("watchlist_days_since_listed", "integer", "numeric", "intelligence",
-               "days since the earliest active entry was listed; null without an active entry",
+               "days since the earliest active entry became known here (the later of listed_on and "
+               "received_on); null without an active entry",
                SOURCES, AT_LODGING, nullable=True),
     FeatureDef("watchlist_top_source", "string", "categorical", "intelligence",
                "source of the earliest active entry (for inspection reasons)", SOURCES, AT_LODGING,
@@ -38,7 +41,8 @@ FEATURES: list[FeatureDef] = [_hits_feature(role) for role in PARTY_ROLES] + [
                "party role of the earliest active entry (for inspection reasons)", SOURCES, AT_LODGING,
                nullable=True, model_input=False),
     FeatureDef("watchlist_top_listed_on", "string", "categorical", "intelligence",
-               "listed_on (ISO date) of the earliest active entry (for inspection reasons)", SOURCES, AT_LODGING,
+               "day (ISO) the earliest active entry became known here: the later of listed_on and received_on "
+               "(for inspection reasons)", SOURCES, AT_LODGING,
                nullable=True, model_input=False),
 ]
 
@@ -62,9 +66,12 @@ def _active_hits(targets: DataFrame, intelligence: DataFrame) -> DataFrame:
     Several listings may match one party (one per source, or repeated entries): the join
     is many-to-many by design and the rows are reduced per source right after.
     """
+    # received_on is optional in the contract: absent, an entry counts from listed_on.
+    received = F.col("received_on") if "received_on" in intelligence.columns else F.lit(None).cast("date")
     listings = intelligence.select(
         F.lower(F.col("entity_type")).alias("w_role"), F.col("entity_id").alias("w_entity_id"),
-        F.col("source").alias("w_source"), F.col("listed_on").alias("w_listed_on"),
+        F.col("source").alias("w_source"),
+        F.greatest(F.col("listed_on"), F.coalesce(received, F.col("listed_on"))).alias("w_listed_on"),
         F.col("expires_on").alias("w_expires_on"),
     )
     is_party = (F.col("w_role") == F.col("role")) & (F.col("w_entity_id") == F.col("party_id"))

@@ -35,7 +35,8 @@ from models.reasons import add_reasons
 from pipelines.errors import UserError
 
 BASIS_ORDER = ("PROFILE", "MODEL", "EXPLORATION", "RANDOM")
-CONTRACT_REASON = {"PROFILE": "RISK", "MODEL": "RISK", "EXPLORATION": "RISK", "RANDOM": "RANDOM"}
+# The contract's outcome selection_reason of each basis: what the outcome of an inspection will say.
+CONTRACT_REASON = {"PROFILE": "RISK", "MODEL": "RISK", "EXPLORATION": "EXPLORATION", "RANDOM": "RANDOM"}
 OFFICE = "customs_office"
 ADDED_COLUMNS = ("profile_hits", "forced_red", "excluded", "score_adjusted", "selected", "selection_basis",
                  "selection_reason", "lane", "rank_in_office", "reasons")

@@ -226,7 +226,8 @@ def write_inspection_lists(selected: Any, out_dir: str, run_date: str) -> list[s
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stems = {office: office_file_stem(office) for office in offices}
-    if len(set(stems.values())) != len(stems):
+    # Case-folded: HKAIR and hkair would overwrite each other on a Windows or macOS share.
+    if len({stem.casefold() for stem in stems.values()}) != len(stems):
         raise ValueError(f"office codes collide as file names: {stems}")
     written: list[str] = []
     for office in offices:

@@ -18,11 +18,17 @@ SPARK_TYPES: dict[str, T.DataType] = {
 }
 
 TRANSPORT_MODES = ("SEA", "AIR", "ROAD", "RAIL", "POST", "EXPRESS")
-SELECTION_REASONS = ("RISK", "RANDOM", "INTEL", "OTHER")
+SELECTION_REASONS = ("RISK", "EXPLORATION", "RANDOM", "INTEL", "OTHER")
 RESULTS = ("SEIZED", "CLEAN")
 INFRINGEMENT_TYPES = ("TRADEMARK", "COPYRIGHT", "DESIGN", "PATENT")
 ENTITY_TYPES = ("EXPORTER", "CONSIGNOR", "CONSIGNEE", "FORWARDER", "DECLARANT")
 DECLARATION_TYPES = ("EXPORT", "REEXPORT")
+# A customs office code names the inspection list files (pipelines.outputs.lists): ASCII
+# letters or digits first, then letters, digits, _ . or -, at most 64 characters. So the code
+# is its own file name (no slash, blank, control or look-alike character), distinct codes
+# give distinct files, and no code hides a file (leading .) or reads as an option (leading -).
+# Blanks around the code are trimmed before the check (pipelines.validation.quarantine).
+OFFICE_CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 
 @dataclass(frozen=True)
@@ -135,6 +141,7 @@ INTELLIGENCE = Dataset(
         ("source", "string", True),
         ("listed_on", "date", True),
         ("expires_on", "date", False),
+        ("received_on", "date", False),
         ("note", "string", False),
     ),
     partitioned=False,
@@ -186,6 +193,7 @@ REASON_CODES = {
     "BAD_DATE": "a date does not parse as ISO 8601 (YYYY-MM-DD)",
     "BAD_TIMESTAMP": "a timestamp does not parse as ISO 8601 with offset",
     "NOT_NUMERIC": "a numeric field holds text",
+    "NON_FINITE_NUMBER": "a number is infinite or not a number (inf, Infinity, NaN, or too large for a double, like 1e309)",
     "NON_POSITIVE": "a quantity, count or weight is zero or negative",
     "NEGATIVE_VALUE": "a value that must be >= 0 is negative",
     "BAD_HS_CODE": "HS code is not 6 to 10 digits",
@@ -193,6 +201,7 @@ REASON_CODES = {
     "BAD_LOCODE": "port is not a well-formed UN/LOCODE with a known country",
     "UNKNOWN_CURRENCY": "currency is not an ISO 4217 code",
     "BAD_ENUM": "value is not one of the contract's codes",
+    "BAD_OFFICE_CODE": "customs office code is not 1 to 64 ASCII letters, digits, _ . - starting with a letter or digit",
     "PARTITION_DATE_MISMATCH": "lodged_at's date differs from the date= folder",
     "DUPLICATE_KEY": "the key occurs more than once",
     "ORPHAN_DECLARATION": "declaration has no manifest row",

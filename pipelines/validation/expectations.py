@@ -50,6 +50,10 @@ def reference_sets() -> dict[str, object]:
         "$declaration_types": list(contract.DECLARATION_TYPES),
         "$locode": f"^{locode}$",
         "$locode_list": f"^{locode}(?:;{locode})*$",
+        "$office_code": contract.OFFICE_CODE_PATTERN,
+        # A decimal as text. inf, Infinity and NaN are numbers too: NON_FINITE_NUMBER, on the
+        # column's __finite, says what is wrong with them (NOT_NUMERIC would say "text").
+        "$decimal_text": r"^\s*[+-]?(([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?|(?i:inf|infinity|nan))\s*$",
     }
 
 

@@ -1,9 +1,11 @@
 """Row-level checks in Spark, the ones expectation suites cannot express, and the quarantine.
 
 Every dataset becomes a *check frame*: its contract columns as the original strings (a
-blank value counts as missing), derived columns the suites test (`<col>__num` the value
-as a number, `<col>__parses` whether a date or timestamp parses strictly), lineage and a
-row id. Reasons are an array per row; a row is quarantined when the array is not empty.
+blank value counts as missing; blanks around a customs office code are trimmed, so that
+"HKAIR " is no second office), derived columns the suites test (`<col>__num` the value as a
+number, null if it is not finite; `<col>__finite` whether a decimal is a finite number;
+`<col>__parses` whether a date or timestamp parses strictly), lineage and a row id.
+Reasons are an array per row; a row is quarantined when the array is not empty.
 """
 from __future__ import annotations
 
@@ -24,16 +26,29 @@ CONSIGNMENT = "consignment_id"
 _ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 # ISO 8601 with an offset, as the contract says: 2026-09-05T14:03:00+08:00 (or Z).
 _ISO_TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}:?[0-9]{2})$"
+# Codes whose surrounding blanks (spaces, tabs, no-break and ideographic spaces) would make a
+# phantom code: an office "HKAIR " with its own list. Trimmed before any check.
+TRIMMED = ("customs_office",)
+_EDGE_BLANKS = r"^[\s\p{Z}]+|[\s\p{Z}]+$"
+# Spellings of a non-finite number (Spark parses them; a Parquet double renders as one).
+_NON_FINITE_TEXT = r"^\s*[+-]?(?i:inf|infinity|nan)\s*$"
 
 
 def _blank_to_null(name: str) -> Column:
-    col = F.col(name)
+    col = F.regexp_replace(F.col(name), _EDGE_BLANKS, "") if name in TRIMMED else F.col(name)
     return F.when(F.trim(col) == "", F.lit(None).cast("string")).otherwise(col)
 
 
 def _derived(name: str, kind: str) -> list[Column]:
     col = F.col(name)
-    if kind in ("integer", "decimal", "double"):
+    if kind in ("decimal", "double"):
+        # 1e309 parses as +Infinity: a value no arithmetic or cast downstream survives.
+        number = F.trim(col).try_cast("double")
+        finite = ~F.isnan(number) & (F.abs(number) != F.lit(float("inf")))
+        spelled = col.rlike(_NON_FINITE_TEXT)
+        return [F.when(finite, number).alias(f"{name}__num"),
+                F.when(spelled, F.lit(False)).when(number.isNotNull(), finite).alias(f"{name}__finite")]
+    if kind == "integer":
         return [F.trim(col).try_cast("double").alias(f"{name}__num")]
     if kind in ("date", "timestamp"):
         pattern, spark_type = (_ISO_DATE, "date") if kind == "date" else (_ISO_TIMESTAMP, "timestamp")

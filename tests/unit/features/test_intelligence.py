@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from features.intelligence import FEATURES, build_watchlist_features
@@ -96,3 +97,19 @@ def test_registry_entries():
     assert all(f.family == "intelligence" for f in FEATURES)
     assert not by_name["watchlist_top_source"].model_input and by_name["watchlist_top_source"].nullable
     assert by_name["watchlist_any"].kind == "flag" and by_name["watchlist_hits_consignee"].model_input
+
+
+def test_a_partner_entry_counts_from_the_day_it_was_received(spark):
+    """A back-dated listed_on must not reach back in time: received after D, invisible on D."""
+    schema = T.StructType([*WATCHLIST_SCHEMA.fields, T.StructField("received_on", T.DateType())])
+    rows = [("EXPORTER", "E2", "MO", day(-30), None, "seized in Macao", day(2)),  # known here on D+2
+            ("EXPORTER", "E3", "MO", day(-30), None, "seized in Macao", day(-3)),  # known here on D-3
+            ("EXPORTER", "E1", "HK", day(-4), None, "own listing", None)]  # no received_on: listed_on
+    intelligence = spark.createDataFrame(rows, schema)
+    targets = spark.createDataFrame([(cid, D, *parties) for cid, *parties in TARGETS], TARGET_SCHEMA)
+    got = {r.consignment_id: (r.watchlist_any, r.watchlist_days_since_listed, r.watchlist_top_listed_on)
+           for r in build_watchlist_features(targets, intelligence).collect()}
+    assert got == {"T1": (1, 4, "2026-08-28"), "T2": (0, None, None), "T3": (1, 3, "2026-08-29")}
+    later = targets.withColumn("lodged_date", F.lit(day(2)))
+    assert {r.consignment_id: r.watchlist_any for r in build_watchlist_features(later, intelligence).collect()} == \
+        {"T1": 1, "T2": 1, "T3": 1}

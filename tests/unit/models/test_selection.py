@@ -150,6 +150,9 @@ def test_exploration_takes_its_share_of_uncertain_or_novel_rows(spark):
         explore = [r for r in rows if r.selection_basis == "EXPLORATION"]
         assert len(model) == 8 and len(explore) == 2, office
         cutoff = min(r.score for r in model)
+        assert {r.selection_reason for r in model} == {"RISK"}
+        # The contract's EXPLORATION reason: its outcome stays apart from targeting's RISK ones.
+        assert {r.selection_reason for r in explore} == {"EXPLORATION"}
         for r in explore:
             assert r.reasons[0].startswith("chosen to check")
             assert abs(r.score - cutoff) <= 0.02 or r.consignment_id in {f"C{i}" for i in range(0, 2000, 400)}

@@ -2,8 +2,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pyspark.sql import types as T
 
-from pipelines.validation.contract import DECLARATIONS, MANIFESTS
 from pipelines.io.readers import PARTITION_DATE, SOURCE_FILE, read_dataset, read_raw
+from pipelines.validation.contract import DECLARATIONS, MANIFESTS
 
 HEADER = "consignment_id,manifest_id,transport_mode,port_of_loading,port_of_discharge,destination_country,departure_date,consignor_id,consignee_id,package_count,gross_weight_kg"
 
@@ -85,14 +85,14 @@ def test_parquet_timestamps_become_iso_text_in_the_feed_zone(spark, tmp_path):
 
     day = tmp_path / "declarations" / "date=2026-09-05"
     day.mkdir(parents=True)
-    instant = dt.datetime(2026, 9, 4, 17, 0, 5, tzinfo=dt.timezone.utc)  # 01:00:05 on the 5th in Hong Kong
+    instant = dt.datetime(2026, 9, 4, 17, 0, 5, tzinfo=dt.UTC)  # 01:00:05 on the 5th in Hong Kong
     pq.write_table(pa.table({"declaration_id": ["D1"], "lodged_at": pa.array([instant], pa.timestamp("us", tz="UTC"))}),
                    day / "x.parquet")
     local = read_raw(spark, str(tmp_path), "declarations", timezone="Asia/Hong_Kong").collect()[0]
     assert local.lodged_at == "2026-09-05T01:00:05+08:00"
     assert read_raw(spark, str(tmp_path), "declarations").collect()[0].lodged_at == "2026-09-04T17:00:05+00:00"
     typed = read_dataset(spark, str(tmp_path), "declarations").collect()[0]
-    assert typed.lodged_at.replace(tzinfo=dt.timezone.utc) == instant  # session time zone is UTC
+    assert typed.lodged_at.replace(tzinfo=dt.UTC) == instant  # session time zone is UTC
 
 
 def test_quoted_field_spanning_lines_is_one_record_and_broken_quotes_cost_only_their_line(spark, tmp_path):

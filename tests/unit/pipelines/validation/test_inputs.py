@@ -367,12 +367,12 @@ def test_row_ids_from_gx_give_the_same_quarantine(spark, make_ctx, tmp_path):
     assert found["gx"] == found["spark"] == {"K0": ["UNKNOWN_CURRENCY"], "K1": ["BAD_HS_CODE", "NON_POSITIVE"]}
 
 
-def test_cli_exits_2_with_the_message_on_a_feed_failure(spark, tmp_path, capsys):
+def test_cli_exits_3_with_the_message_on_a_feed_failure(spark, tmp_path, capsys):
     from pipelines.cli import main
 
     clean_root(tmp_path)
     code = main(["validate", "--input", str(tmp_path), "--date", NEXT, "--workspace", str(tmp_path / "ws")])
-    assert code == 2
+    assert code == 3  # a broken feed (docs/operations.md, exit codes)
     assert "manifests: no files for 2026-09-06" in capsys.readouterr().err
 
 
