@@ -110,8 +110,10 @@ _MISSING = ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND")
 
 
 def _is_missing(exc: Exception) -> bool:
-    """MLflow's own 'no such model, version, alias or artifact': anything else is a store failure."""
-    return getattr(exc, "error_code", None) in _MISSING
+    """MLflow's own 'no such model, version, alias or artifact': anything else is a store failure.
+    (A missing alias comes back as INVALID_PARAMETER_VALUE '... not found' from the SQL store.)"""
+    code = getattr(exc, "error_code", None)
+    return code in _MISSING or (code == "INVALID_PARAMETER_VALUE" and "not found" in str(exc).lower())
 
 
 @contextmanager
