@@ -22,18 +22,23 @@ def register(parser: argparse.ArgumentParser) -> None:
                         help="file format of partitions; mixed writes some days as CSV, some as Parquet")
     parser.add_argument("--dirty", type=float, default=0.0, metavar="FRACTION",
                         help="share of rows to corrupt (every problem of issue 3); writes <out>/_corruptions.csv")
+    parser.add_argument("--world", default="base", metavar="NAME|PATH",
+                        help="world to simulate: base (default), a name from conf/worlds/ (displaced_hubs, "
+                             "mainland_express, ...) or a .yaml file of synthetic settings; recorded in <out>/_world.json")
 
 
 def run(args: argparse.Namespace) -> int:
     import time
 
     from pipelines.devtools.synthetic import generate
+    from pipelines.devtools.synthetic.worlds import load_world
     from pipelines.io.settings import load_settings
 
     started = time.perf_counter()
-    summary = generate(args.out, args.start, args.days, args.per_day, args.seed, load_settings()["synthetic"],
-                       fmt=args.format, dirty=args.dirty)
+    world = load_world(args.world, load_settings()["synthetic"])
+    summary = generate(args.out, args.start, args.days, args.per_day, args.seed, world, fmt=args.format, dirty=args.dirty)
     print(f"wrote {len(summary['files'])} files under {summary['out']} in {time.perf_counter() - started:.1f}s")
+    print(f"  world {world.name} (settings sha256 {world.digest[:12]}), recorded in {summary['out']}/_world.json")
     for name, rows in summary["rows"].items():
         print(f"  {name:<15} {rows:>10,} rows")
     print(f"  consignments {summary['consignments']:,}, counterfeit base rate {summary['base_rate']:.2%}, "

@@ -148,6 +148,12 @@ def _merge(base: dict, override: dict, source: str, path: tuple[str, ...] = ()) 
     return merged
 
 
+def merge_section(base: dict, override: dict, source: str) -> dict:
+    """`override` deep-merged over one section `base` by the same rule as the layers: a key that
+    base does not define is an error naming the key and `source`; lists are replaced whole."""
+    return _merge(base, override, source)
+
+
 def load_settings(root: Path | None = None, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The merged, checked settings tree (see the module docstring)."""
     root = root or conf_root()

@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parents[2]
 CODE_ROOTS = ("pipelines", "features", "models")
 CONF_PACKAGE = "shiprisk_conf"
 # What the wheel must hold from conf/ (relative to conf/); conf/local never.
-CONF_SHIPPED = {"base": ["*.yaml"], "expectations": ["*.json"], "reference": ["*.csv", "README.md"]}
+CONF_SHIPPED = {"base": ["*.yaml"], "expectations": ["*.json"], "reference": ["*.csv", "README.md"], "worlds": ["*.yaml"]}
 
 # Not copied for the build: environments, build output, caches, workspaces (see .gitignore).
 _IGNORE = shutil.ignore_patterns(

@@ -16,6 +16,7 @@ from pipelines.devtools.synthetic.latent import draw_truth
 from pipelines.devtools.synthetic.simulate import finish_manifests, simulate_consignments
 from pipelines.devtools.synthetic.values import consignment_currency, price_items, simulate_fx
 from pipelines.devtools.synthetic.world import build_world
+from pipelines.devtools.synthetic.worlds import BASE, NamedWorld, write_record
 from pipelines.io.progress import Progress
 
 FORMATS = ("csv", "parquet", "mixed")
@@ -82,14 +83,17 @@ def _check_args(start, days: int, per_day: int, fmt: str, dirty: float) -> None:
         raise UserError(f"--dirty is a share of rows between 0 and 0.5 (got {dirty}); try 0.01")
 
 
-def generate(out: str, start: dt.date, days: int, per_day: int, seed: int, world: dict, fmt: str = "csv",
-             dirty: float = 0.0) -> dict:
+def generate(out: str, start: dt.date, days: int, per_day: int, seed: int, world: dict | NamedWorld,
+             fmt: str = "csv", dirty: float = 0.0) -> dict:
     """Write a synthetic input root at `out`; returns a summary (rows per dataset, base rate, files).
 
-    world: the `synthetic` settings (conf/base/synthetic.yaml): patterns, volumes, policies."""
+    world: a NamedWorld (pipelines.devtools.synthetic.worlds.load_world), or the `synthetic` settings
+    (conf/base/synthetic.yaml: patterns, volumes, policies) taken as the base world. The root's
+    `_world.json` records the world's name and the digest of its knobs."""
     _check_args(start, days, per_day, fmt, dirty)
     progress = Progress("generate")
-    cfg = world
+    world = world if isinstance(world, NamedWorld) else NamedWorld(BASE, world)
+    cfg = world.settings
     rng = np.random.default_rng(seed)
     data = _simulate(cfg, rng, start, days, per_day, progress)
     n_days = int(max(f[write.DAY].max() for f in data.values() if write.DAY in f and len(f))) + 1
@@ -110,7 +114,8 @@ def generate(out: str, start: dt.date, days: int, per_day: int, seed: int, world
             files += write.write_dataset(frame, name, root, start, formats, cfg, overrides.get(name, empty))
         if dirty > 0:
             files.append(_write_corruptions(listed, root, start))
-    return _summary(data, root, files, listed, fmt, dirty)
+        files.append(write_record(root, world))
+    return {"world": world.name, **_summary(data, root, files, listed, fmt, dirty)}
 
 
 def _write_corruptions(listed: pd.DataFrame, root: Path, start: dt.date) -> Path:

@@ -140,6 +140,8 @@ def intelligence_frame(wl: pd.DataFrame, start: dt.date) -> pd.DataFrame:
         "source": wl["source"],
         "listed_on": day_dates(start, wl["listed_day"].to_numpy()),
         "expires_on": expires_on.astype("datetime64[D]"),
+        # Entries reach this administration the day they are listed: received_on stays empty.
+        "received_on": np.full(len(wl), np.datetime64("NaT"), dtype="datetime64[D]"),
         "note": wl["note"],
     })
     return frame.sort_values(["listed_on", "entity_id"], kind="stable").reset_index(drop=True)

@@ -135,4 +135,18 @@ def simulate_items(world: World, cfg: dict, rng: np.random.Generator, c: pd.Data
     it["declared_row"] = np.where(it["kind"] == RING_MISDECLARED, benign_row, it["row"])
     it["brand"] = _declared_brand(world, cfg, rng, it)
     it["goods_description"] = _descriptions(world, cfg, rng, it)
+    if cfg["rings"]["brand_in_description_share"] > 0:  # no draw when off: a world without it keeps its bytes
+        it = _brand_into_description(cfg, rng, it)
     return it
+
+
+def _brand_into_description(cfg: dict, rng: np.random.Generator, it: pd.DataFrame) -> pd.DataFrame:
+    """Ring branded items that write their brand (as spelt) into the description, the brand field blank."""
+    brand = it["brand"].to_numpy().astype(str)
+    moved = (it["kind"] == RING_BRANDED).to_numpy() & (brand != "") & (
+        rng.random(len(it)) < cfg["rings"]["brand_in_description_share"])
+    described = np.char.add(np.char.add(brand, " "), it["goods_description"].to_numpy().astype(str))
+    out = it.copy()
+    out["goods_description"] = np.where(moved, described, out["goods_description"].to_numpy())
+    out["brand"] = np.where(moved, "", brand)
+    return out

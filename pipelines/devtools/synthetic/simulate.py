@@ -78,7 +78,10 @@ def _modes(world: World, cfg: dict, rng: np.random.Generator, c: pd.DataFrame) -
     usual = world.exporters["mode"].to_numpy()[c["exporter"].clip(lower=0)]
     mode = np.where(rng.random(len(c)) < cfg["modes"]["habit"], usual, pick(rng, weights(cfg["modes"]["mix"], modes), len(c)))
     style = world.rings["style"].to_numpy()[c["ring"].clip(lower=0)]
-    parcel = np.where(rng.random(len(c)) < cfg["rings"]["express_share"], modes.index("EXPRESS"), modes.index("POST"))
+    rc = cfg["rings"]
+    shifted = c["day"].to_numpy() >= int(rc["express_shift_at_share"] * world.days)
+    express_share = np.where(shifted, rc["express_share_after"], rc["express_share"])
+    parcel = np.where(rng.random(len(c)) < express_share, modes.index("EXPRESS"), modes.index("POST"))
     ring_mode = np.select([style == "PARCELS", style == "FREIGHT"], [parcel, modes.index("SEA")], modes.index("AIR"))
     return np.array(modes)[np.where(c["is_ring"], ring_mode, mode)]
 
@@ -123,6 +126,21 @@ def _routes(cfg: dict, rng: np.random.Generator, c: pd.DataFrame, days: int) -> 
     return np.where(uses_hub, route, "")
 
 
+def split_orders(c: pd.DataFrame, consignee: np.ndarray, share: float, rng: np.random.Generator) -> np.ndarray:
+    """Consignees after splitting ring orders: with probability `share`, a ring consignment goes to
+    the consignee of the same ring's previous consignment that day (chains make one order)."""
+    rows = np.flatnonzero(c["is_ring"].to_numpy())
+    ring_of, day_of = c["ring"].to_numpy(), c["day"].to_numpy()
+    order = rows[np.lexsort((rows, day_of[rows], ring_of[rows]))]  # by ring, then day, then lodging order
+    ring, day = ring_of[order], day_of[order]
+    same_order = np.r_[False, (ring[1:] == ring[:-1]) & (day[1:] == day[:-1])]
+    joins = same_order & (rng.random(len(order)) < share)
+    head = np.maximum.accumulate(np.where(joins, 0, np.arange(len(order))))
+    out = consignee.copy()
+    out[order] = consignee[order][head]
+    return out
+
+
 def _counterparties(world: World, cfg: dict, rng: np.random.Generator, c: pd.DataFrame) -> pd.DataFrame:
     n, rings = len(c), world.rings
     ring = c["ring"].clip(lower=0).to_numpy()
@@ -140,8 +158,11 @@ def _counterparties(world: World, cfg: dict, rng: np.random.Generator, c: pd.Dat
     declarant = np.where(c["is_ring"], world.declarants[rings["declarant"].to_numpy()[ring]],
                          world.declarants[world.exporters["declarant"].to_numpy()[exporter]])
     agent = rng.random(n) < cfg["world"]["agent_consignor_share"]
+    consignee = np.where(to_ring, ring_cne, honest_cne)
+    if cfg["rings"]["split_order_share"] > 0:  # no draw when off: a world without the pattern keeps its bytes
+        consignee = split_orders(c, consignee, cfg["rings"]["split_order_share"], rng)
     return pd.DataFrame({
-        "consignee_num": np.where(to_ring, ring_cne, honest_cne),
+        "consignee_num": consignee,
         "ring_consignee": to_ring,
         "forwarder_num": np.where(has_fwd, fwd, -1),
         "declarant_num": declarant,

@@ -1,5 +1,6 @@
 import copy
 import datetime as dt
+import json
 import math
 from pathlib import Path
 
@@ -7,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from pyspark.sql import functions as F
+from synthetic_checks import check_layout_and_schemas, check_referentially_whole
 
 from pipelines.cli import main
 from pipelines.devtools.synthetic import generate
@@ -47,20 +49,10 @@ def _csv_frame(root: Path, name: str) -> pd.DataFrame:
 
 def test_layout_and_schemas_follow_the_contract(clean_root, clean_frames):
     root, summary = clean_root
-    lodging_days = [str(START + dt.timedelta(days=d)) for d in range(CLEAN_DAYS)]
-    for name in ("manifests", "declarations", "truth"):
-        assert sorted(p.name for p in (root / name).iterdir()) == [f"date={d}" for d in lodging_days]
     formats = {p.suffix for p in (root / "manifests").glob("date=*/part-0.*")}
     assert formats == {".csv", ".parquet"}  # mixed: both kinds in one root
-    for csv_file in root.glob("*/**/*.csv"):
-        header = csv_file.read_text(encoding="utf-8").split("\n", 1)[0].split(",")
-        assert header == DATASETS[csv_file.relative_to(root).parts[0]].column_names
-    for name, dataset in DATASETS.items():
-        assert clean_frames[name].schema == dataset.spark_schema()
-        assert clean_frames[name].count() == summary["rows"][name]
-    manifests = clean_frames["manifests"]
-    assert manifests.count() == CLEAN_DAYS * CLEAN_PER_DAY
-    assert manifests.filter(F.col("package_count").isNull() | F.col("departure_date").isNull()).count() == 0
+    check_layout_and_schemas(root, clean_frames, summary, START, CLEAN_DAYS, CLEAN_PER_DAY)
+    assert json.loads((root / "_world.json").read_text(encoding="utf-8"))["name"] == "base"
 
 
 def test_lodging_time_is_local_and_matches_the_partition_day(spark, clean_root):
@@ -73,14 +65,7 @@ def test_lodging_time_is_local_and_matches_the_partition_day(spark, clean_root):
 
 
 def test_clean_data_is_referentially_whole(clean_frames):
-    m, d, o, t = (clean_frames[n] for n in ("manifests", "declarations", "outcomes", "truth"))
-    assert m.select("consignment_id").distinct().count() == m.count()
-    assert d.select("declaration_id", "item_no").distinct().count() == d.count()
-    assert d.join(m, on="consignment_id", how="left_anti").count() == 0
-    assert m.join(d.select("consignment_id").distinct(), on="consignment_id", how="left_anti").count() == 0
-    assert o.join(m, on="consignment_id", how="left_anti").count() == 0
-    assert t.join(m, on="consignment_id", how="left_anti").count() == 0 and t.count() == m.count()
-    assert d.filter((F.col("quantity") <= 0) | (F.col("declared_value") < 0) | ~F.col("hs_code").rlike("^[0-9]{6,10}$")).count() == 0
+    check_referentially_whole(clean_frames)
 
 
 def test_outcomes_follow_inspection_rules(clean_frames):
