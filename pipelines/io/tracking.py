@@ -39,8 +39,16 @@ def tracking_uri(cfg: dict, workspace: Workspace) -> str:
 def configure(cfg: dict, workspace: Workspace) -> str:
     mlflow = _mlflow()
     uri = tracking_uri(cfg, workspace)
+    operator_set = os.environ.get("MLFLOW_TRACKING_URI")
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
+    # MLflow also exports the URI as MLFLOW_TRACKING_URI; left there, the next workspace
+    # configured in this process would take it for the operator's choice and use another
+    # workspace's store. Only the operator's own setting stays in the environment.
+    if operator_set is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = operator_set
     return uri
 
 

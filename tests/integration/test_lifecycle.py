@@ -112,7 +112,7 @@ def test_evaluate_writes_json_and_html_for_a_version(trained, input_root, capsys
 
 def test_clear_errors_for_unknown_version_and_empty_window(trained, input_root, capsys):
     assert main(["evaluate", "--input", input_root, "--workspace", trained, "--from", START.isoformat(),
-                 "--to", START.isoformat(), "--model", "99"]) == 2
+                 "--to", START.isoformat(), "--model", "99"]) == 5  # no such model (docs/operations.md)
     assert "no version 99" in capsys.readouterr().err
     assert main(["train", "--input", input_root, "--workspace", trained, "--from", "2020-01-01", "--to", "2020-01-20"]) == 2
     last_line = capsys.readouterr().err.strip().splitlines()[-1]
