@@ -44,4 +44,4 @@ test-deploy: install check-java
 	$(BIN)/python -m pytest tests/deploy $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache demo-workspace
+	rm -rf $(VENV) .venv-airflow .pytest_cache demo-workspace

@@ -225,13 +225,18 @@ def list_versions(name: str) -> list[dict]:
             versions = client().search_model_versions(f"name='{name}'")
     except MlflowException:  # no such model yet
         return []
+    # Version search results do not carry aliases in MLflow 3: the registered model does.
+    with store_errors(f"reading the aliases of model {name}"):
+        by_version: dict[str, list[str]] = {}
+        for alias, version in (client().get_registered_model(name).aliases or {}).items():
+            by_version.setdefault(str(version), []).append(alias)
     rows = []
     for mv in sorted(versions, key=lambda v: int(v.version)):
         run = client().get_run(mv.run_id) if mv.run_id else None
         rows.append(
             {
                 "version": mv.version,
-                "aliases": list(mv.aliases or []),
+                "aliases": sorted(by_version.get(str(mv.version), [])),
                 "run_id": mv.run_id,
                 "created": mv.creation_timestamp,
                 "metrics": dict(run.data.metrics) if run else {},

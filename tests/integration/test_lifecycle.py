@@ -75,7 +75,8 @@ def test_reloading_the_champion_gives_identical_scores(trained, spark, settings)
     pd.testing.assert_series_equal(stored.sort_index(), fresh.sort_index(), check_names=False)
 
 
-def test_promotion_refuses_a_worse_challenger_then_accepts_and_rollback_restores(trained, input_root, monkeypatch, settings):
+def test_promotion_refuses_a_worse_challenger_then_accepts_and_rollback_restores(trained, input_root, monkeypatch, settings,
+                                                                                capsys):
     from pipelines.io import tracking
 
     # A shorter, later window than the champion's: any challenger will do, the margin decides.
@@ -95,6 +96,10 @@ def test_promotion_refuses_a_worse_challenger_then_accepts_and_rollback_restores
     monkeypatch.setenv("SHIPRISK__PROMOTION__MARGIN", "2")
     assert main(["promote", "--workspace", trained]) == 0
     assert tracking.alias_version(name, "champion") == "2"
+    capsys.readouterr()
+    assert main(["models", "--workspace", trained]) == 0
+    listed = {line.split()[0]: line.split()[1] for line in capsys.readouterr().out.splitlines()[1:]}
+    assert listed["2"] == "champion" and listed["1"] == "-"  # aliases shown where they point
     assert main(["rollback", "--workspace", trained]) == 0
     assert tracking.alias_version(name, "champion") == "1"
 
@@ -114,6 +119,6 @@ def test_clear_errors_for_unknown_version_and_empty_window(trained, input_root, 
     assert main(["evaluate", "--input", input_root, "--workspace", trained, "--from", START.isoformat(),
                  "--to", START.isoformat(), "--model", "99"]) == 5  # no such model (docs/operations.md)
     assert "no version 99" in capsys.readouterr().err
-    assert main(["train", "--input", input_root, "--workspace", trained, "--from", "2020-01-01", "--to", "2020-01-20"]) == 2
+    assert main(["train", "--input", input_root, "--workspace", trained, "--from", "2020-01-01", "--to", "2020-01-20"]) == 3
     last_line = capsys.readouterr().err.strip().splitlines()[-1]
     assert last_line.startswith("error: ") and "empty partition" in last_line
