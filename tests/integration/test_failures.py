@@ -3,6 +3,7 @@ previous outputs as they were."""
 from __future__ import annotations
 
 import hashlib
+import shutil
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,19 @@ def test_no_champion_and_a_held_lock_have_their_own_codes(input_root, tmp_path, 
     with workspace_lock(Workspace(empty), "train 2026-06-01..2026-06-28"):
         assert main(["features", "--input", input_root, "--workspace", empty, "--from", NIGHT, "--to", NIGHT]) == 4
     assert "another shiprisk run is writing to the workspace" in capsys.readouterr().err
+
+
+def test_a_feed_that_is_not_utf8_stops_the_night_before_anything_is_published(trained, input_root, tmp_path, capsys):
+    root = tmp_path / "input"
+    shutil.copytree(input_root, root)
+    folder = root / "declarations" / f"date={NIGHT}"
+    victim = sorted(folder.glob("*.csv"))[0]
+    lines = victim.read_bytes().splitlines(keepends=True)
+    # One declaration re-encoded as Big5, as a regional export tool might write it.
+    victim.write_bytes(b"".join(lines[:2]) + lines[2].replace(b",", "，手袋,".encode("big5"), 1) + b"".join(lines[3:]))
+    night = Path(Workspace(trained).night(NIGHT))
+    before = _snapshot(night)
+    assert _nightly(trained, str(root)) == 3
+    err = capsys.readouterr().err
+    assert victim.name in err and "UTF-8" in err
+    assert _snapshot(night) == before

@@ -38,7 +38,7 @@ def _every_consignment_inspected(root: Path) -> None:
         inspected = (lodged + dt.timedelta(days=1)).isoformat()
         frame = pd.DataFrame({"consignment_id": truth["consignment_id"], "inspected_on": inspected,
                               "selection_reason": "RISK",
-                              "result": ["SEIZED" if v == "True" else "CLEAN" for v in truth["is_counterfeit"]]})
+                              "result": ["SEIZED" if v.lower() == "true" else "CLEAN" for v in truth["is_counterfeit"]]})
         target = root / "outcomes" / f"date={inspected}"
         target.mkdir(parents=True, exist_ok=True)
         frame.to_csv(target / f"from-{lodged}.csv", index=False)
