@@ -83,7 +83,8 @@ def reference_path(filename: str, root: Path | None = None) -> Path:
     return path
 
 
-def _read_yaml(path: Path) -> dict:
+def read_mapping(path: Path) -> dict:
+    """A YAML file holding a mapping ({} if the file is absent); anything else is a SettingsError."""
     if not path.exists():
         return {}
     try:
@@ -98,9 +99,9 @@ def _read_yaml(path: Path) -> dict:
 
 def _layer(root: Path, folder: str) -> dict:
     """One layer (base or local) as a single tree."""
-    tree = _read_yaml(root / folder / f"{MAIN_FILE}.yaml")
+    tree = read_mapping(root / folder / f"{MAIN_FILE}.yaml")
     for name in SECTION_FILES:
-        content = _read_yaml(root / folder / f"{name}.yaml")
+        content = read_mapping(root / folder / f"{name}.yaml")
         if content:
             if name in tree:
                 raise SettingsError(f"{root / folder}: section {name!r} is defined both in {MAIN_FILE}.yaml and "

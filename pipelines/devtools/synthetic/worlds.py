@@ -13,10 +13,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from pipelines.devtools.synthetic.simulate import HUBS
-from pipelines.io.settings import SettingsError, conf_root, merge_section
+from pipelines.io.settings import SettingsError, conf_root, merge_section, read_mapping
 
 BASE = "base"
 WORLDS_FOLDER = "worlds"
@@ -57,16 +55,6 @@ def _world_file(choice: str, root: Path | None) -> Path:
     return path
 
 
-def _read_world(path: Path) -> dict:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise SettingsError(f"{path} is not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise SettingsError(f"{path}: a world is a mapping of `synthetic` settings, got {type(data).__name__}")
-    return data
-
-
 def check_world(settings: dict, source: str) -> None:
     """What the merge cannot check inside lists: each enforcement operation's keys and hubs."""
     for i, op in enumerate(settings["enforcement_operations"]):
@@ -87,7 +75,7 @@ def load_world(choice: str | None, synthetic: dict, root: Path | None = None) ->
         check_world(synthetic, "the synthetic settings")
         return NamedWorld(BASE, synthetic)
     path = _world_file(choice, root)
-    merged = merge_section(synthetic, _read_world(path), str(path))
+    merged = merge_section(synthetic, read_mapping(path), str(path))
     check_world(merged, str(path))
     return NamedWorld(path.stem, merged)
 
