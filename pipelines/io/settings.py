@@ -28,7 +28,8 @@ from pipelines.errors import UserError
 
 ENV_PREFIX = "SHIPRISK__"
 MAIN_FILE = "shiprisk"
-SECTION_FILES = ("features", "parties", "validation", "selection", "profiles", "reasons", "report", "synthetic")
+SECTION_FILES = ("features", "parties", "validation", "selection", "profiles", "reasons", "report", "synthetic",
+                 "workbench", "exchange")
 # Maps whose keys are data, not settings: any key may be added.
 OPEN_MAPS = {
     ("spark", "extra"),
@@ -37,6 +38,8 @@ OPEN_MAPS = {
     ("selection", "office_capacity"),
     ("reasons", "features"),
     ("reasons", "basis"),
+    ("workbench", "users"),
+    ("exchange", "source_names"),
 }
 
 

@@ -13,6 +13,9 @@ day-folder helpers that read and replace them.
     W/locks/                            one lock file per running job and day
     W/mlflow.db, W/mlartifacts/         the default MLflow store
     W/model_card.md                     the card of the last model trained here
+    W/workbench.db                      inspection results recorded by inspectors (default database)
+    W/recorded/outcomes/date=D/         those results in the contract's outcomes layout, D = inspected_on
+                                        (rewritten from the database; read beside the input root's)
     W/input/                            the demo's generated input root (`shiprisk demo` only)
 
 Spark data (features, aggregates, scores, quarantine) is addressed as URIs through Hadoop's
@@ -123,6 +126,16 @@ class Workspace:
     @property
     def mlflow_artifacts(self) -> Path:
         return self.path("mlartifacts").resolve()
+
+    @property
+    def workbench_db(self) -> Path:
+        """The default results database of the inspector workbench (SQLite)."""
+        return self.path("workbench.db").resolve()
+
+    @property
+    def recorded(self) -> str:
+        """An input root holding only outcomes: the results recorded here, in the contract's layout."""
+        return self.uri("recorded")
 
     @property
     def demo_input(self) -> Path:
