@@ -7,6 +7,7 @@ day-folder helpers that read and replace them.
         scores/                         every consignment scored
         lists/<office>.{csv,xlsx,html}  the inspection lists
         summary.json                    the run record: counts that reconcile, timings, drift, Spark
+        worklist.parquet                the listed consignments (RED and AMBER) with their details, for the workbench
     W/runs/date=D/                      validation report of the days checked (validation.html/json)
     W/quarantine/date=D/<dataset>/      rows refused on D, with their reasons
     W/reports/                          evaluation and trend reports
@@ -99,6 +100,11 @@ class Workspace:
 
     def lists_day(self, day: str) -> str:
         return self.uri("nights", f"date={day}", "lists")
+
+    def worklist(self, day: str) -> str:
+        """One row per listed consignment of night `day` (RED list and AMBER queue) with what the
+        inspector workbench shows: rank, lane, basis, reasons, goods items, route, parties, history."""
+        return self.uri("nights", f"date={day}", "worklist.parquet")
 
     def summary(self, day: str) -> str:
         return self.uri("nights", f"date={day}", "summary.json")
