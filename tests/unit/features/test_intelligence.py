@@ -113,3 +113,54 @@ def test_a_partner_entry_counts_from_the_day_it_was_received(spark):
     later = targets.withColumn("lodged_date", F.lit(day(2)))
     assert {r.consignment_id: r.watchlist_any for r in build_watchlist_features(later, intelligence).collect()} == \
         {"T1": 1, "T2": 1, "T3": 1}
+
+
+def test_normalise_party_id(spark):
+    from features.intelligence import normalise_party_id
+
+    cases = {
+        "HK-12345678": "12345678", "hk 12345678": "12345678", "HK12345678": "12345678",
+        "HKG/12345678": "12345678", "12345678 (HK)": "12345678",
+        "Acme Trading Co., Ltd.": "ACMETRADING", "ACME TRADING COMPANY LIMITED": "ACMETRADING",
+        "ex-001.234": "EX001234", "\uff25\uff38\uff10\uff10\uff11": "EX001",  # full-width letters and digits
+        "HKTV Mall": "HKTVMALL",  # HK is a prefix only before a separator or a digit
+        "CO": "CO", "HK": "HK", " - ": None, "": None, None: None,
+        "Bright\u3000Star Ltd": "BRIGHTSTAR",  # ideographic space
+    }
+    frame = spark.createDataFrame([(k,) for k in cases], "raw string")
+    got = {r.raw: r.n for r in frame.select("raw", normalise_party_id(F.col("raw")).alias("n")).collect()}
+    assert got == cases
+
+
+NORMALISED_SCHEMA = T.StructType([*WATCHLIST_SCHEMA.fields, T.StructField("received_on", T.DateType())])
+
+
+def _normalised_run(spark, rows, lodged=D):
+    listings = spark.createDataFrame(rows, NORMALISED_SCHEMA)
+    targets = spark.createDataFrame([(cid, lodged, *ids) for cid, *ids in TARGETS], TARGET_SCHEMA)
+    return {r.consignment_id: (r.watchlist_any, r.watchlist_hits_exporter, r.watchlist_hits_normalised,
+                               r.watchlist_any_normalised)
+            for r in build_watchlist_features(targets, listings).collect()}
+
+
+def test_normalised_matches_are_a_separate_feature(spark):
+    rows = [
+        ("EXPORTER", "hk-e1 Ltd.", "MO", day(-5), None, None, day(-2)),  # T1's exporter E1, written otherwise
+        ("EXPORTER", "E1", "GD", day(-5), None, None, None),  # exact from GD
+        ("EXPORTER", "E1 limited", "GD", day(-5), None, None, None),  # GD again: the pair is already exact
+        ("CONSIGNEE", "C 2", "MO", day(-1), None, None, None),  # T2's consignee C2
+        ("CONSIGNOR", "C 2", "MO", day(-1), None, None, None),  # same id, other role: no hit
+        ("EXPORTER", "E-3", "MO", day(-40), day(-1), None, None),  # expired: no hit
+    ]
+    got = _normalised_run(spark, rows)
+    assert got == {"T1": (1, 1, 1, 1), "T2": (0, 0, 1, 1), "T3": (0, 0, 0, 0)}
+
+
+def test_normalised_matches_see_no_later_entry(spark):
+    """A normalised match counts from the day the entry was received, like an exact one."""
+    rows = [("EXPORTER", "HK E1", "MO", day(-30), None, None, day(1)),  # received after D
+            ("CONSIGNEE", "c3", "MO", day(0), None, None, day(0))]  # received on D
+    assert _normalised_run(spark, rows) == {"T1": (0, 0, 0, 0), "T2": (0, 0, 0, 0), "T3": (0, 0, 1, 1)}
+    assert _normalised_run(spark, rows, lodged=day(1))["T1"] == (0, 0, 1, 1)
+    later = rows + [("CONSIGNEE", "C-1", "GD", day(5), None, None, None)]
+    assert _normalised_run(spark, later) == _normalised_run(spark, rows)
