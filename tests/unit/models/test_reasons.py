@@ -3,7 +3,7 @@ import yaml
 from pyspark.sql import types as T
 
 from models.profiles import DETAIL_COLUMNS, parse_profiles, profile_columns
-from models.reasons import add_reasons, check_templates
+from models.reasons import add_reasons, check_templates, feature_templates, range_text, typical_ranges
 from pipelines.errors import UserError
 from pipelines.io.settings import conf_root
 
@@ -80,7 +80,131 @@ def test_bad_templates_fail_at_start_up(templates, expected):
     assert expected in str(err.value)
 
 
-def test_shipped_templates_only_use_known_columns():
-    raw = yaml.safe_load((conf_root() / "base" / "reasons.yaml").read_text(encoding="utf-8"))
-    check_templates(raw, [*profile_columns(), *DETAIL_COLUMNS, "score", "score_adjusted"])
+def _shipped():
+    return yaml.safe_load((conf_root() / "base" / "reasons.yaml").read_text(encoding="utf-8"))
+
+
+def test_shipped_templates_only_use_known_columns_and_cover_every_model_input():
+    from features.registry import model_inputs
+
+    raw = _shipped()
+    check_templates(raw, [*profile_columns(), *DETAIL_COLUMNS, "score", "score_adjusted", "total_value_hkd",
+                          "consignee_country", "declarant_id"])
     assert "value_to_genuine_ratio" in raw["features"] and raw["max_reasons"] == 3
+    numeric, categorical = model_inputs()
+    # Every feature the model may name has its own sentence: no "<meaning>: <value>" on a real list.
+    assert sorted(set(numeric + categorical) - set(feature_templates(raw))) == []
+    assert feature_templates(raw)["consignee_distinct_destinations_365d"]["text"].startswith("consignee {consignee_id} ships")
+
+
+@pytest.mark.parametrize("low, high, text", [(1.0, 2.0, "1-2"), (0.0, 0.0, "0"), (350.0, 2877.0, "350-2,877"),
+                                             (0.126, 1.5, "0.13-1.50"), (-1.25, 0.5, "-1.25 to 0.50")])
+def test_range_text_prints_whole_numbers_as_whole(low, high, text):
+    assert range_text(low, high) == text
+
+
+SHIPPED_EXTRA = {"total_value_hkd": T.DoubleType(), "consignee_country": T.StringType(), "declarant_id": T.StringType(),
+                 "selection_basis": T.StringType(), "profile_hits": T.ArrayType(T.StringType()),
+                 "score_adjusted": T.DoubleType(), "top_contributions": CONTRIBUTIONS}
+DETAILS = ["exporter_id", "consignee_id", "consignor_id", "forwarder_id", "port_of_loading", "port_of_discharge",
+           "main_hs_code", "main_goods_description"]
+
+
+def _shipped_frame(spark, rows):
+    """A frame shaped like the night's explained rows: feature table + details (route_ports an array)."""
+    from features.table import table_schema
+
+    fields = [T.StructField(f.name, f.dataType) for f in table_schema().fields]
+    names = {f.name for f in fields}
+    fields += [T.StructField(c, T.StringType()) for c in DETAILS if c not in names]
+    fields += [T.StructField("route_ports", T.ArrayType(T.StringType()))]
+    fields += [T.StructField(c, t) for c, t in SHIPPED_EXTRA.items() if c not in names]
+    base = {f.name: None for f in fields} | {"customs_office": "HKAIR", "selection_basis": "MODEL",
+                                             "profile_hits": [], "score_adjusted": 0.61, "route_ports": []}
+    return spark.createDataFrame([tuple((base | r).get(f.name) for f in fields) for r in rows], T.StructType(fields))
+
+
+def test_shipped_templates_read_as_sentences_with_the_comparison(spark):
+    """The demo's bad reasons ("via []", "8.0", a route used 2,877 times called rare) on the shipped templates."""
+    rows = [
+        {"consignment_id": "COMMON_ROUTE", "port_of_loading": "HKHKG", "port_of_discharge": "USLAX",
+         "route_count_90d": 2877, "consignee_id": "Q1", "consignee_distinct_destinations_365d": 8,
+         "top_contributions": [("route_rarity_90d", "0.0003", 0.9), ("consignee_distinct_destinations_365d", "8.0", 0.5),
+                               ("package_count", "3.0", -0.7)]},
+        {"consignment_id": "RARE_ROUTE", "port_of_loading": "HKHKG", "port_of_discharge": "NLRTM",
+         "route_ports": ["AEJEA", "GRPIR"], "route_count_90d": 3, "exporter_id": "E7", "exporter_seizures_365d": 2,
+         "exporter_inspections_365d": 5, "exporter_seizure_rate_365d": 0.4,
+         "top_contributions": [("exporter_seizure_rate_365d", "0.4", 0.8), ("route_rarity_90d", "6.1", 0.6)]},
+        {"consignment_id": "DIRECT_RARE", "port_of_loading": "HKHKG", "port_of_discharge": "USLAX", "route_count_90d": 0,
+         "top_contributions": [("route_count_90d", "0.0", 0.4)]},
+        {"consignment_id": "WATCHED", "watchlist_any": 1, "watchlist_top_source": "MO", "watchlist_top_role": "EXPORTER",
+         "watchlist_days_since_listed": 3, "watchlist_sources": 1,
+         "top_contributions": [("watchlist_any", "1.0", 0.9), ("watchlist_sources", "1.0", 0.2)]},
+        {"consignment_id": "UNKNOWN_SOURCE", "watchlist_any": 1, "watchlist_top_source": "XX",
+         "watchlist_top_role": "CONSIGNEE", "watchlist_days_since_listed": 0,
+         "top_contributions": [("watchlist_any", "1.0", 0.9)]},
+        {"consignment_id": "FLAG_OFF", "is_vague_description": 0, "main_goods_description": "bags",
+         "top_contributions": [("is_vague_description", "0.0", 0.9)]},
+    ]
+    context = {"typical": {"route_count_90d": (350.0, 2877.0), "consignee_distinct_destinations_365d": (1.0, 2.0),
+                           "exporter_seizure_rate_365d": (0.05, 0.05), "exporter_seizures_365d": (0.0, 0.0)},
+               "source_names": {"MO": "Macao customs", "GD": "Guangdong customs"}}
+    out = add_reasons(_shipped_frame(spark, rows), [], _shipped(), context=context)
+    got = {r.consignment_id: r.reasons for r in out.collect()}
+
+    # A route used 2,877 times is not rare (not below the typical range): no reason from it.
+    assert got["COMMON_ROUTE"] == ["consignee Q1 ships to 8 countries; typical consignees ship to 1-2",
+                                   "risk score 0.61"]
+    assert got["RARE_ROUTE"] == [
+        "exporter E7 had 2 seizure(s) in 5 inspection(s) over the last year; typical exporters 0",
+        "rare route: HKHKG to NLRTM via AEJEA and GRPIR, used 3 times in 90 days; typical routes 350-2,877 times",
+        "risk score 0.61"]
+    assert got["DIRECT_RARE"][0] == ("rare route: HKHKG to USLAX direct, used 0 times in 90 days; "
+                                     "typical routes 350-2,877 times")
+    assert got["WATCHED"] == ["exporter listed by Macao customs 3 days ago",
+                              "exporter listed by Macao customs 3 days ago (1 source(s) list a party)",
+                              "risk score 0.61"]
+    assert got["UNKNOWN_SOURCE"][0] == "consignee listed by XX today"  # an unnamed source keeps its code
+    assert got["FLAG_OFF"] == ["risk score 0.61"]  # a flag that is off is no reason, whatever SHAP says
+    for reasons in got.values():
+        assert not any("[]" in r or ".0 " in r or r.endswith(".0") for r in reasons), reasons
+
+
+def test_typical_ranges_are_quantiles_of_the_frame(spark):
+    frame = spark.createDataFrame([(float(i), None) for i in range(1, 101)], "x double, empty double")
+    got = typical_ranges(frame, ["x", "empty", "absent"], [0.25, 0.75])
+    assert got == {"x": (25.0, 75.0)}
+
+
+def test_array_lists_profiles_and_numbers_print_plainly(spark):
+    schema = T.StructType([T.StructField("consignment_id", T.StringType()),
+                           T.StructField("selection_basis", T.StringType()),
+                           T.StructField("profile_hits", T.ArrayType(T.StringType())),
+                           T.StructField("score_adjusted", T.DoubleType()),
+                           T.StructField("route_ports", T.ArrayType(T.StringType())),
+                           T.StructField("n_transit_ports", T.DoubleType()),
+                           T.StructField("top_contributions", CONTRIBUTIONS)])
+    templates = {"features": {"n_transit_ports": "{n_transit_ports|num} port(s) {route_ports|via}"}}
+    profile = parse_profiles([PROFILE | {"conditions": [{"feature": "n_transit_ports", "gte": 2}]}],
+                             {"n_transit_ports": "double"})
+    frame = spark.createDataFrame([
+        ("DIRECT", "MODEL", [], 0.3, [], 0.0, [("n_transit_ports", "0.0", 0.2)]),
+        ("TWO", "PROFILE", ["VIA_JEBEL_ALI"], 0.5, ["AEJEA", "GRPIR"], 2.0, [("n_transit_ports", "2.0", 0.2)]),
+    ], schema)
+    got = {r.consignment_id: r.reasons for r in add_reasons(frame, profile, templates, MEANINGS).collect()}
+    assert got["DIRECT"] == ["0 port(s) direct", "risk score 0.30"]
+    assert got["TWO"] == ["Joint operation on Jebel Ali transshipment (n_transit_ports 2)", "2 port(s) via AEJEA and GRPIR",
+                          "risk score 0.50"]
+
+
+@pytest.mark.parametrize("entry, expected", [
+    ({"text": "x", "unusual": {"column": "nope", "side": "high"}}, "unusual must be"),
+    ({"text": "x", "unusual": {"column": "unit_value_hkd", "side": "up"}}, "unusual must be"),
+    ({"text": "x", "present": "nope"}, "present names unknown column"),
+    ({"text": "x", "when": "y"}, "unexpected: ['when']"),
+    ({"text": "{unit_value_hkd|typical"}, "reason template features.x"),
+])
+def test_bad_conditions_fail_at_start_up(entry, expected):
+    with pytest.raises(UserError) as err:
+        check_templates({"features": {"x": entry}}, ["unit_value_hkd", "route_ports", "score_adjusted"])
+    assert expected in str(err.value)
