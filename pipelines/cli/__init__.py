@@ -20,6 +20,7 @@ COMMANDS = {
     "rollback": "point the champion alias back at the previous champion",
     "models": "list registered versions, aliases and headline metrics",
     "nightly": "validate, build features, score and write inspection lists for one day",
+    "outcomes": "export recorded inspection results as an outcomes feed, or import a filled-in XLSX list",
     "report": "write the self-contained HTML trend report of a period (seizures, hit rates, routes, model, drift)",
     "demo": "generate a modest dataset, train, run the last nights, show a list and write a trend report",
     "bench": "time the stages at a chosen scale and print throughput, ratios and peak memory",

@@ -25,6 +25,7 @@ from pipelines.io import history_store as store
 from pipelines.io.context import RunContext
 from pipelines.io.feature_store import read_features
 from pipelines.io.workspace import days_between, read_day_range, replace_days, stored_days
+from pipelines.jobs.outcomes import refresh_recorded
 from pipelines.validation.contract import DATASETS
 from pipelines.validation.inputs import validate_inputs
 
@@ -135,5 +136,7 @@ def _backfill(ctx: RunContext, input_root: str, days: list[str], first: dt.date)
         available = set(stored_days(ctx.spark, f"{input_root.rstrip('/')}/{DATASETS['manifests'].name}"))
         missing = [d for d in history_days_to_read(ctx, first) if d in available]
     ctx.progress.say(f"reading {len(days)} target day(s) and {len(missing)} look-back day(s) from {input_root}")
-    inputs = validate_inputs(ctx, input_root, missing + days).valid
+    # Outcomes inspected on those days: the input root's and the recorded results (the party history).
+    recorded = refresh_recorded(ctx)
+    inputs = validate_inputs(ctx, input_root, missing + days, recorded=recorded).valid
     return build_features(ctx, inputs, days)

@@ -9,6 +9,7 @@ from pyspark.sql import functions as F
 from pipelines.io.context import RunContext
 from pipelines.io.readers import list_source_files, read_dataset
 from pipelines.jobs.features import build_features
+from pipelines.jobs.outcomes import refresh_recorded
 from pipelines.validation.contract import DATASETS
 from pipelines.validation.inputs import validate_inputs
 from pipelines.validation.outcomes import latest_outcomes, read_valid_outcomes
@@ -24,9 +25,13 @@ class WindowData:
 
 
 def load_window(ctx: RunContext, input_root: str, days: list[str], label_days: list[str] | None = None) -> WindowData:
-    """Validated inputs and features for `days`; outcomes also from `label_days` (later partitions)."""
+    """Validated inputs and features for `days`; outcomes also from `label_days` (later partitions).
+
+    Outcomes are the input root's and the workspace's recorded results (refreshed from the
+    results database first), under the superseded rule of pipelines.validation.outcomes."""
+    recorded = refresh_recorded(ctx)
     with ctx.progress.stage(f"validate {days[0]}..{days[-1]}"):
-        validated = validate_inputs(ctx, input_root, days)
+        validated = validate_inputs(ctx, input_root, days, recorded=recorded)
     with ctx.progress.stage("build features"):
         features = build_features(ctx, validated.valid, days)
     outcomes = validated.valid["outcomes"]
@@ -34,7 +39,7 @@ def load_window(ctx: RunContext, input_root: str, days: list[str], label_days: l
         # Outcomes that arrive after the window: the same row checks as the window's (a bad
         # result never counts as CLEAN), the latest per consignment winning; consignments of
         # later days are simply not joined, so they are not mistaken for orphans.
-        later = read_valid_outcomes(ctx.spark, input_root, label_days, ctx.settings["validation"])
+        later = read_valid_outcomes(ctx.spark, input_root, label_days, ctx.settings["validation"], recorded=recorded)
         outcomes = latest_outcomes(outcomes.select(*later.columns).unionByName(later))
     return WindowData(days, features, outcomes, _truth(ctx.spark, input_root, days), validated.summary)
 

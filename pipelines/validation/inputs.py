@@ -11,6 +11,11 @@ never reads it; evaluation reads it as typed rows (pipelines.jobs.windows).
 Which manifests make an outcome "known": the manifests of the days read, plus those of
 earlier days present in the root within `outcome_lookback_days` of the last day read
 (an outcome arrives days after lodging, so a nightly run must look back).
+
+Recorded results: given `recorded` (the workspace's W/recorded, refreshed from the results
+database by pipelines.jobs.outcomes.refresh_recorded), its outcomes of the same days are read
+with the input root's as one dataset: the same suite, quarantine and counts, then the
+superseded rule of pipelines.validation.outcomes (a recorded result wins a tie).
 """
 from __future__ import annotations
 
@@ -30,6 +35,7 @@ from pipelines.io.settings import conf_root
 from pipelines.validation import quarantine as q
 from pipelines.validation.contract import DATASETS
 from pipelines.validation.expectations import failure_condition, load_suites, render_report, run_suites
+from pipelines.validation.outcomes import flag_superseded, mark_recorded, read_raw_outcomes
 
 PARTITIONED = ("manifests", "declarations", "outcomes")
 SNAPSHOTS = ("intelligence", "rights_holders", "fx_rates")
@@ -47,10 +53,14 @@ class ValidationResult:
             frame.unpersist()
 
 
-def _datasets_present(spark: SparkSession, root: str, dates: list[str], vcfg: dict) -> dict[str, list]:
-    """Source files per dataset; a missing required snapshot or day of manifests is fatal."""
+def _datasets_present(spark: SparkSession, root: str, dates: list[str], vcfg: dict,
+                      recorded: str | None = None) -> dict[str, list]:
+    """Source files per dataset (outcomes: the recorded root's too); a missing required snapshot
+    or day of manifests is fatal."""
     files = {name: list_source_files(spark, root, DATASETS[name], dates if DATASETS[name].partitioned else None)
              for name in (*PARTITIONED, *SNAPSHOTS)}
+    if recorded:
+        files["outcomes"] += list_source_files(spark, recorded, DATASETS["outcomes"], dates)
     for day in dates:
         if not any(f.partition_date == day for f in files["manifests"]):
             raise FeedError(f"manifests: no files for {day} under {root.rstrip('/')}/manifests/date={day}/ "
@@ -116,14 +126,16 @@ def _flag(checks: dict, conditions: dict, gx_reasons: dict, known_extra: DataFra
     m = q.flag_unmatched(m, d_ids, "MANIFEST_WITHOUT_DECLARATION")
     flagged["manifests"], flagged["declarations"] = q.propagate_consignments(m, d)
     known = m_ids if known_extra is None else m_ids.unionByName(known_extra)
-    flagged["outcomes"] = q.flag_superseded(q.flag_unmatched(flagged["outcomes"], known, "ORPHAN_OUTCOME"))
+    flagged["outcomes"] = flag_superseded(q.flag_unmatched(flagged["outcomes"], known, "ORPHAN_OUTCOME"))
     return flagged
 
 
-def validate_inputs(ctx: RunContext, input_root: str, dates: list[str], record: bool = True) -> ValidationResult:
+def validate_inputs(ctx: RunContext, input_root: str, dates: list[str], record: bool = True,
+                    recorded: str | None = None) -> ValidationResult:
     """Validate the given days of an input root (plus its snapshots); see the module docstring.
 
-    record: write the report and the quarantined rows to the workspace (False: check only)."""
+    record: write the report and the quarantined rows to the workspace (False: check only).
+    recorded: a root of recorded results whose outcomes of `dates` are read with the input root's."""
     spark, vcfg, progress = ctx.spark, ctx.settings["validation"], ctx.progress
     workspace = ctx.workspace if record else None
     dates = sorted(set(dates))
@@ -131,7 +143,7 @@ def validate_inputs(ctx: RunContext, input_root: str, dates: list[str], record: 
         raise FeedError("no day to validate: give at least one date (YYYY-MM-DD)")
     with progress.stage("validation: list files and check columns"):
         try:
-            files = _datasets_present(spark, input_root, dates, vcfg)
+            files = _datasets_present(spark, input_root, dates, vcfg, recorded)
             _check_columns(spark, files)
         except InputError as exc:
             raise FeedError(str(exc)) from exc
@@ -141,8 +153,13 @@ def validate_inputs(ctx: RunContext, input_root: str, dates: list[str], record: 
     with progress.stage("validation: read and count"):
         for name in files:
             days = dates if DATASETS[name].partitioned else None
-            raw = read_raw(spark, input_root, name, days, timezone=vcfg["feed_timezone"])
-            checks[name] = q.build_check_frame(raw, DATASETS[name]).persist(StorageLevel.MEMORY_AND_DISK)
+            if name == "outcomes":  # the input root's and the recorded results, one dataset
+                raw, recorded_files = read_raw_outcomes(spark, input_root, dates, vcfg["feed_timezone"], recorded)
+                check = mark_recorded(q.build_check_frame(raw, DATASETS[name]), recorded_files)
+            else:
+                check = q.build_check_frame(read_raw(spark, input_root, name, days, timezone=vcfg["feed_timezone"]),
+                                            DATASETS[name])
+            checks[name] = check.persist(StorageLevel.MEMORY_AND_DISK)
             counted[name] = _count_checks(name, checks[name], suites[name], conditions[name])
     _check_days_have_rows(counted["manifests"]["by_date"], dates, input_root)
     by_gx_ids = vcfg["row_flags"] == "gx"
@@ -157,6 +174,7 @@ def validate_inputs(ctx: RunContext, input_root: str, dates: list[str], record: 
         flagged = {n: f.persist(StorageLevel.MEMORY_AND_DISK) for n, f in _flag(checks, conditions, gx_reasons, known).items()}
         summary = _summary(input_root, dates, files, counted, {n: q.reason_counts(f) for n, f in flagged.items()},
                            q.consignment_counts(flagged), vcfg)
+        summary["recorded_root"] = recorded
         for check in checks.values():
             check.unpersist()
     min_rows = int(vcfg["threshold_min_rows"])
