@@ -20,6 +20,10 @@ Pure Spark over the day's scored consignments, office by office, with no collect
 Profiles with action exclude keep a consignment out of MODEL and EXPLORATION (and make it
 GREEN), never out of RANDOM. Lanes: selected -> RED; else score_adjusted >= amber_min_score
 -> AMBER (document check); else GREEN.
+
+The AMBER queue (`queue_for_office`): of an office's AMBER rows, the first
+`amber_queue_per_office` in rank order (highest score first) are listed for a document check
+beside the RED list; the other AMBER rows keep their lane in the scores but reach no one.
 """
 from __future__ import annotations
 
@@ -59,8 +63,10 @@ def check_policy(policy: Mapping[str, Any], columns: Mapping[str, str]) -> dict[
     for path, (low, high) in {"random_rate": (0, 1), "seed": (0, 2**63), "default_office_capacity": (0, 10**7),
                               "exploration.share": (0, 1), "exploration.band": (0, 1), "caps.per_exporter": (1, 10**7),
                               "caps.per_consignee": (1, 10**7), "lanes.red_min_score": (0, 1),
-                              "lanes.amber_min_score": (0, 1)}.items():
+                              "lanes.amber_min_score": (0, 1), "amber_queue_per_office": (0, 10**7)}.items():
         number(path, low, high)
+    if isinstance(policy["amber_queue_per_office"], float):
+        raise UserError("selection policy: amber_queue_per_office must be a whole number; fix conf/base/selection.yaml")
     if policy["lanes"]["amber_min_score"] > policy["lanes"]["red_min_score"]:
         raise UserError("selection policy: lanes.amber_min_score is above red_min_score; fix conf/base/selection.yaml")
     capacities = policy.get("office_capacity") or {}
@@ -215,3 +221,16 @@ def _label(df: DataFrame, policy: Mapping[str, Any]) -> DataFrame:
         F.desc("selected"), F.asc(priority), F.desc("score_adjusted"), F.asc("consignment_id")))
     return df.select("*", F.try_element_at(reason, F.col("selection_basis")).alias("selection_reason"),
                      rank.alias("rank_in_office"))
+
+
+def queue_for_office(selected: DataFrame, policy: Mapping[str, Any]) -> DataFrame:
+    """The rows that reach someone: every RED (selected) row, and each office's AMBER queue, the
+    first `amber_queue_per_office` AMBER rows by rank_in_office. Input: select_for_inspection's output."""
+    size = int(policy["amber_queue_per_office"])
+    red = selected.where(F.col("selected"))
+    if size == 0:
+        return red
+    in_queue = Window.partitionBy(OFFICE).orderBy(F.asc("rank_in_office"), F.asc("consignment_id"))
+    amber = selected.where(~F.col("selected") & (F.col("lane") == F.lit("AMBER")))
+    queued = amber.select("*", F.row_number().over(in_queue).alias("_queue_rank")).where(F.col("_queue_rank") <= size)
+    return red.unionByName(queued.select(*selected.columns))

@@ -7,7 +7,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from models.profiles import parse_profiles, profile_columns
-from models.selection import check_policy, select_for_inspection
+from models.selection import check_policy, queue_for_office, select_for_inspection
 from pipelines.errors import UserError
 from pipelines.io.settings import conf_root
 
@@ -24,7 +24,7 @@ POLICY = {
     "seed": 11, "random_rate": 0.0, "default_office_capacity": 2, "office_capacity": {"A": 3},
     "exploration": {"share": 0.0, "band": 0.05, "novel_when": []},
     "caps": {"per_exporter": 2, "per_consignee": 5},
-    "lanes": {"red_min_score": 0.30, "amber_min_score": 0.10},
+    "lanes": {"red_min_score": 0.30, "amber_min_score": 0.10}, "amber_queue_per_office": 2,
 }
 PROFILES = [
     {"name": "JOINT_OP", "reason": "Joint operation on bags", "conditions": [{"feature": "hs_chapter", "in": ["42"]}],
@@ -75,6 +75,21 @@ def test_hand_worked_selection_caps_lanes_and_ranks(spark):
     assert {rows[k].selection_basis for k in ("a1", "a2", "a4", "b1", "b2")} == {"MODEL"}
     assert rows["a1"].selection_reason == "RISK" and rows["a3"].selection_reason is None
     assert rows["bX"].excluded and rows["bX"].profile_hits == ["TRUSTED"]  # 0.99 but excluded: never MODEL
+
+
+def test_amber_queue_is_each_offices_best_amber_rows_beside_the_red_list(spark):
+    frame = _frame(spark, HAND_ROWS)
+    selected = select_for_inspection(frame, parse_profiles(PROFILES, COLUMNS), _policy(), "2026-09-20")
+    listed = {r.consignment_id: r.lane for r in queue_for_office(selected, _policy()).collect()}
+    # A's AMBER rows by rank are a3 (0.70), a5 (0.50), a6 (0.20): the queue of 2 keeps a3 and a5.
+    assert listed == {"a1": "RED", "a2": "RED", "a4": "RED", "a3": "AMBER", "a5": "AMBER",
+                      "b1": "RED", "b2": "RED", "b3": "AMBER", "b4": "AMBER"}
+    none = queue_for_office(selected, _policy(amber_queue_per_office=0)).collect()
+    assert sorted(r.consignment_id for r in none) == ["a1", "a2", "a4", "b1", "b2"]
+    with pytest.raises(UserError, match="amber_queue_per_office"):
+        _policy(amber_queue_per_office=2.5)
+    with pytest.raises(UserError, match="amber_queue_per_office"):
+        _policy(amber_queue_per_office=-1)
 
 
 def test_force_red_profile_only_inside_its_validity(spark):
