@@ -23,7 +23,8 @@ def create_app(settings: dict, workspace: Workspace) -> FastAPI:
     state = Workbench(
         settings=settings, users=auth.load_users(wb),
         sessions=auth.Sessions(auth.session_secret(workspace, wb), float(wb["session_hours"]) * 3600),
-        limiter=auth.LoginLimiter(int(wb["login_attempts"]), float(wb["login_window_seconds"])),
+        limiter=auth.LoginLimiter(int(wb["login_attempts"]), int(wb["login_attempts_per_address"]),
+                                  float(wb["login_window_seconds"])),
         store=ResultStore.for_workspace(workspace, settings), worklists=Worklists(workspace),
         templates=make_templates())
     app = FastAPI(title="shiprisk inspector workbench", docs_url=None, redoc_url=None, openapi_url=None)

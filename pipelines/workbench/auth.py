@@ -159,12 +159,18 @@ def csrf_ok(session: Session | None, token: object) -> bool:
 
 
 class LoginLimiter:
-    """At most `attempts` failed logins per key (user name, client address) in `window` seconds."""
+    """At most `per_user` failed logins per user name and `per_address` per client address (an
+    office behind one NAT address shares it) within `window` seconds."""
 
-    def __init__(self, attempts: int, window: float):
-        self.attempts, self.window = attempts, window
+    def __init__(self, per_user: int, per_address: int, window: float):
+        self.limits = {"user": per_user, "ip": per_address}
+        self.window = window
         self._failures: dict[str, deque] = {}
         self._lock = threading.Lock()
+
+    @staticmethod
+    def keys(name: str, address: str) -> list[str]:
+        return [f"user:{name.lower()}", f"ip:{address}"]
 
     def wait_seconds(self, keys: list[str]) -> int:
         """0 if a login may be tried now, else the seconds until it may."""
@@ -175,8 +181,8 @@ class LoginLimiter:
                 failures = self._failures.get(key)
                 while failures and now - failures[0] > self.window:
                     failures.popleft()
-                if failures and len(failures) >= self.attempts:
-                    wait = max(wait, self.window - (now - failures[0]))
+                if failures and len(failures) >= self.limits[key.split(":", 1)[0]]:
+                    wait = max(wait, self.window - (now - failures[-self.limits[key.split(":", 1)[0]]]))
         return int(wait) + 1 if wait else 0
 
     def failed(self, keys: list[str]) -> None:
@@ -185,7 +191,8 @@ class LoginLimiter:
             if len(self._failures) > 100_000:
                 self._failures.clear()
             for key in keys:
-                self._failures.setdefault(key, deque(maxlen=self.attempts * 4)).append(now)
+                limit = self.limits[key.split(":", 1)[0]]
+                self._failures.setdefault(key, deque(maxlen=limit)).append(now)
 
     def succeeded(self, key: str) -> None:
         with self._lock:

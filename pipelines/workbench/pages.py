@@ -98,7 +98,7 @@ async def login(request: Request):
     name = (form.get("username") or "").strip()[:200]
     password = form.get("password") or ""
     peer = request.client.host if request.client else "?"
-    keys = [f"user:{name.lower()}", f"ip:{peer}"]
+    keys = wb.limiter.keys(name, peer)
     wait = wb.limiter.wait_seconds(keys)
     if wait:
         log.warning(f"login refused (rate limit) for user {name!r} from {peer}")

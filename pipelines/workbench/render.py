@@ -51,12 +51,12 @@ class Workbench:
     def wb(self) -> dict:
         return self.settings["workbench"]
 
-    def render(self, name: str, request: Request, status: int = 200, **context) -> HTMLResponse:
+    def render(self, name: str, request: Request, status_code: int = 200, **context) -> HTMLResponse:
         session = getattr(request.state, "session", None)
         user = self.users.get(session.user) if session and session.user else None
         html = self.templates.get_template(name).render(
             css=Markup(_CSS), user=user, csrf=session.csrf if session else "", **context)
-        return HTMLResponse(html, status_code=status)
+        return HTMLResponse(html, status_code=status_code)
 
 
 def url(*parts: object) -> str:
