@@ -100,20 +100,37 @@ def read_sheet(path: str) -> SheetRows:
                         "import the .xlsx list of the night, saved as Excel Workbook (.xlsx)") from None
     try:
         sheet = book["list"] if "list" in book.sheetnames else book.worksheets[0]
-        return _rows(path, sheet.iter_rows(values_only=True))
+        return _rows(path, enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1))
     finally:
         book.close()
 
 
+HEADER_SEARCH_ROWS = 10  # the header row is the first of these holding "Consignment"
+
+
+def _header(path: str, rows) -> dict[str, int]:
+    """Column index per header text, from the first row holding the key header."""
+    for number, cells in rows:
+        header = [(_text(h) or "") for h in cells]
+        if KEY in header:
+            columns = {name: header.index(name) for name in (KEY, OFFICE, *RESULT_HEADERS) if name in header}
+            missing = [name for name in RESULT_HEADERS if name not in columns]
+            if missing:
+                raise UserError(f"{path}: the header row (row {number}) has no column "
+                                f"{', '.join(repr(m) for m in missing)}; import the night's XLSX list with its "
+                                "result columns filled in (headers unchanged)")
+            return columns
+        if number >= HEADER_SEARCH_ROWS:
+            break
+    raise UserError(f"{path}: no header row with a {KEY!r} column in the first {HEADER_SEARCH_ROWS} rows; import "
+                    "the night's XLSX list (headers unchanged)")
+
+
 def _rows(path: str, rows) -> SheetRows:
-    header = [(_text(h) or "") for h in next(rows, ())]
-    columns = {name: header.index(name) for name in (KEY, OFFICE, *RESULT_HEADERS) if name in header}
-    missing = [name for name in (KEY, *RESULT_HEADERS) if name not in columns]
-    if missing:
-        raise UserError(f"{path}: the first row has no column {', '.join(repr(m) for m in missing)}; import the "
-                        "night's XLSX list with its result columns filled in (headers unchanged)")
+    """rows: (sheet row number, cell values) from the top of the sheet."""
+    columns = _header(path, rows)
     out = SheetRows()
-    for number, cells in enumerate(rows, start=2):  # row 1 is the header
+    for number, cells in rows:
         def cell(name, cells=cells):
             i = columns.get(name)
             return cells[i] if i is not None and i < len(cells) else None
