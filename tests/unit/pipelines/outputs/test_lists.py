@@ -163,8 +163,10 @@ def test_shipped_conf_end_to_end_on_feature_table_columns(spark, settings, tmp_p
                                               T.StructField("contribution", T.DoubleType())]))
     table = T.StructType([T.StructField(f.name, f.dataType) for f in table_schema().fields])  # nullable here
     details = ["exporter_id", "consignee_id", "consignor_id", "forwarder_id", "port_of_loading", "route_ports",
-               "port_of_discharge", "main_hs_code", "main_goods_description", "model_version", "run_id"]
+               "port_of_discharge", "main_hs_code", "main_goods_description", "model_version", "run_id",
+               "consignee_country", "declarant_id"]
     fields = list(table.fields) + [T.StructField(c, T.StringType()) for c in details if c not in table.fieldNames()]
+    fields += [T.StructField("total_value_hkd", T.DoubleType())]
     fields += [T.StructField("score", T.DoubleType()), T.StructField("top_contributions", contributions)]
     schema = T.StructType(fields)
     base = {f.name: None for f in fields} | {"customs_office": "HKAIR", "lodged_date": dt.date(2026, 9, 5),
@@ -190,3 +192,87 @@ def test_shipped_conf_end_to_end_on_feature_table_columns(spark, settings, tmp_p
     assert records["BRAND"]["reason_1"] == (
         "brand LUMORA declared at HK$12.00 a unit, 0.02 times the lowest genuine price")
     assert records["BRAND"]["selection_reason"] == "RISK" and records["BRAND"]["lane"] == "RED"
+
+
+def _office_day():
+    """One office's RED list (MODEL, RANDOM) and AMBER queue, plus a GREEN row that reaches no one."""
+    base = dict(customs_office="HKAIR", lodged_date=dt.date(2026, 9, 5), model_version="7", selection_reason="RISK",
+                profile_hits=[], brands=["LUMORA"], package_count=2, gross_weight_kg=3.5, exporter_id="E1",
+                port_of_loading="HKHKG", port_of_discharge="USLAX", destination_country="US")
+    rows = [
+        base | dict(consignment_id="R1", selected=True, lane="RED", rank_in_office=1, selection_basis="MODEL",
+                    score=0.9, score_adjusted=0.9, main_goods_description="handbags", route_ports=[],
+                    reasons=["consignee Q1 ships to 8 countries; typical consignees ship to 1-2", "risk score 0.90"]),
+        base | dict(consignment_id="R2", selected=True, lane="RED", rank_in_office=2, selection_basis="RANDOM",
+                    selection_reason="RANDOM", score=0.01, score_adjusted=0.01, main_goods_description="toys",
+                    route_ports=["AEJEA", "GRPIR"], reasons=["chosen at random for the control sample, not for risk"]),
+        base | dict(consignment_id="A1", selected=False, lane="AMBER", rank_in_office=3, selection_basis=None,
+                    selection_reason=None, score=0.04, score_adjusted=0.04, main_goods_description="watches",
+                    route_ports=["SGSIN"], reasons=["exporter listed by Macao customs 3 days ago", "risk score 0.04"]),
+        base | dict(consignment_id="G1", selected=False, lane="GREEN", rank_in_office=4, selection_basis=None,
+                    score=0.001, score_adjusted=0.001, main_goods_description="socks", route_ports=[], reasons=[]),
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_csv_puts_reasons_and_goods_first_and_a_direct_route_says_so(tmp_path):
+    write_inspection_lists(_office_day(), str(tmp_path), "2026-09-05")
+    with open(tmp_path / "HKAIR.csv", encoding="utf-8-sig", newline="") as fh:
+        records = list(csv.DictReader(fh))
+    header = list(records[0])
+    assert header[:7] == ["rank_in_office", "lane", "selection_basis", "reason_1", "reason_2", "reason_3",
+                          "main_goods_description"]
+    assert header.index("brands") < header.index("consignment_id") < header.index("exporter_id") < header.index("score")
+    assert [r["consignment_id"] for r in records] == ["R1", "R2"]  # the CSV is the RED list only
+    assert [r["route_ports"] for r in records] == ["direct", "AEJEA; GRPIR"]
+
+
+def test_xlsx_has_the_amber_sheet_and_validated_result_columns(tmp_path):
+    import openpyxl
+
+    write_inspection_lists(_office_day(), str(tmp_path), "2026-09-05")
+    book = openpyxl.load_workbook(tmp_path / "HKAIR.xlsx")
+    assert book.sheetnames == ["list", "AMBER document checks"]
+    red, amber = book["list"], book["AMBER document checks"]
+    header = [c.value for c in red[1]]
+    assert header[:4] == ["Rank", "Lane", "Selected by", "Reason 1"] and "Consignment" in header and "Office" in header
+    assert header[-8:] == ["Result", "Inspected on", "Not inspected because", "Seized items", "Seized value HK$",
+                           "Infringement type", "Brands found", "Note"]
+    assert [c.value for c in amber[1]] == header
+    ids = header.index("Consignment")
+    assert [row[ids].value for row in red.iter_rows(min_row=2)] == ["R1", "R2"]
+    assert [row[ids].value for row in amber.iter_rows(min_row=2)] == ["A1"]  # GREEN reaches no one
+    assert amber.cell(2, header.index("Reason 1") + 1).value == "exporter listed by Macao customs 3 days ago"
+
+    def cells(name, last):  # the sqref of a column's result cells, rows 2..last
+        col = openpyxl.utils.get_column_letter(header.index(name) + 1)
+        return f"{col}2:{col}{last}" if last > 2 else f"{col}2"
+
+    for sheet, last in ((red, 3), (amber, 2)):
+        rules = {str(v.sqref): v for v in sheet.data_validations.dataValidation}
+        result = rules[cells("Result", last)]
+        assert result.type == "list" and result.formula1 == '"SEIZED,CLEAN,NOT_INSPECTED"'
+        inspected = rules[cells("Inspected on", last)]
+        assert inspected.type == "date" and inspected.operator == "greaterThanOrEqual"
+        assert inspected.formula1 == str((dt.date(2026, 9, 5) - dt.date(1899, 12, 30)).days)  # Excel's day number
+        items = rules[cells("Seized items", last)]
+        assert (items.type, items.operator, items.formula1) == ("whole", "greaterThanOrEqual", "0")
+        value = rules[cells("Seized value HK$", last)]
+        assert (value.type, value.operator, value.formula1) == ("decimal", "greaterThanOrEqual", "0")
+        kind = rules[cells("Infringement type", last)]
+        assert kind.type == "list" and kind.formula1 == '"TRADEMARK,COPYRIGHT,DESIGN,PATENT"'
+        assert len(rules) == 5  # free text columns carry no rule
+
+
+def test_html_lists_reasons_as_bullets_marks_the_control_sample_and_queues_amber(tmp_path):
+    write_inspection_lists(_office_day(), str(tmp_path), "2026-09-05")
+    page = (tmp_path / "HKAIR.html").read_text(encoding="utf-8")
+    red, amber = page.split("<h2>AMBER: document checks</h2>")
+    assert "<li>consignee Q1 ships to 8 countries; typical consignees ship to 1-2</li>" in red
+    assert "control sample: inspect like any other" in red and red.count("control sample: inspect") == 1
+    assert "<li>exporter listed by Macao customs 3 days ago</li>" in amber and "R1" not in amber
+    assert "socks" not in page  # GREEN
+    # Reasons (wide) come before goods and identifiers (compact) in each row.
+    row = red[red.index("lane-row-RED"):]
+    assert row.index("<ul>") < row.index("handbags") < row.index("Consignment:")
+    assert "HKHKG \u2192 direct \u2192 USLAX" in red and "HKHKG \u2192 AEJEA; GRPIR \u2192 USLAX" in red
