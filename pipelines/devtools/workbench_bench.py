@@ -1,6 +1,7 @@
 """Response time of the inspector workbench's office list page.
 
     python -m pipelines.devtools.workbench_bench [--rows 500] [--requests 200]
+    python -m pipelines.devtools.workbench_bench --screenshot docs/images/workbench-list.png
 
 Builds a temporary workspace with one night's worklist (`--rows` rows for one office, RED and
 AMBER, a tenth of them with a recorded result), starts the real server (uvicorn, loopback, in a
@@ -125,11 +126,57 @@ def run_bench(rows: int, requests: int) -> dict:
             "p95_ms": timings[max(0, int(round(0.95 * len(timings))) - 1)], "max_ms": timings[-1]}
 
 
+def take_screenshot(target: str, rows: int = 14, width: int = 1180) -> None:
+    """The README's picture: a short office list in Debian's chromium (Playwright), tablet width."""
+    from playwright.sync_api import sync_playwright
+
+    from pipelines.io.settings import load_settings
+    from pipelines.io.workspace import Workspace
+    from pipelines.workbench.app import create_app
+    from pipelines.workbench.auth import hash_password
+    from pipelines.workbench.server import ServerThread
+    from pipelines.workbench.store import ResultEntry, ResultStore
+
+    with tempfile.TemporaryDirectory(prefix="workbench-shot-") as root:
+        ws = Workspace(root)
+        listed = sample_rows(OFFICE, DAY, rows, red=10)
+        listed[2].update(selection_basis="RANDOM", selection_reason="RANDOM", reasons=["drawn at random for the control sample"])
+        write_worklist(ws.worklist(DAY), listed)
+        settings = copy.deepcopy(load_settings())
+        settings["workbench"]["users"] = {"inspector": {"offices": [OFFICE], "password_hash": hash_password("demo-password")}}
+        ResultStore.for_workspace(ws, settings).record(
+            [ResultEntry(listed[0]["consignment_id"], DAY, OFFICE, "RISK", "SEIZED", inspected_on=DAY, seized_items=40,
+                         seized_value_hkd=18000.0, infringement_type="TRADEMARK"),
+             ResultEntry(listed[1]["consignment_id"], DAY, OFFICE, "RISK", "CLEAN", inspected_on=DAY)],
+            user="inspector", channel="web", today=dt.date.fromisoformat(DAY))
+        with ServerThread(create_app(settings, ws)) as base, sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run"])
+            try:
+                page = browser.new_page(viewport={"width": width, "height": 1000})
+                page.goto(f"{base}/login")
+                page.fill("#username", "inspector")
+                page.fill("#password", "demo-password")
+                with page.expect_navigation():
+                    page.click("button[type=submit]")
+                page.goto(f"{base}/o/{OFFICE}/{DAY}")
+                Path(target).parent.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=target, full_page=False)
+            finally:
+                browser.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=500, help="rows of the office's list (default 500)")
     parser.add_argument("--requests", type=int, default=200, help="timed requests (default 200)")
+    parser.add_argument("--screenshot", metavar="PNG", help="instead: save a picture of a short list page to PNG")
     args = parser.parse_args(argv)
+    if args.screenshot:
+        take_screenshot(args.screenshot)
+        print(f"wrote {args.screenshot}")
+        return 0
     figures = run_bench(args.rows, args.requests)
     print(f"office list page, {figures['rows']} rows ({figures['page_kb']} KB), {figures['requests']} requests: "
           f"median {figures['median_ms']:.1f} ms, p95 {figures['p95_ms']:.1f} ms, max {figures['max_ms']:.1f} ms")

@@ -27,9 +27,9 @@ def serve_workbench(ctx: RunContext, host: str, port: int) -> None:
         nights = app.state.wb.worklists.nights()
     progress.say(f"workbench of {ctx.workspace.root}: {len(nights)} night(s) with a worklist"
                  + (f", newest {nights[0]}" if nights else "") + f"; open http://{_show(host)}:{port}/")
-    server = make_server(app, host, port, forwarded_allow_ips=",".join(wb.get("sso_trusted_proxies") or [])
-                         if wb.get("sso_header") else "")
-    server.run()
+    if wb.get("sso_header") and not wb.get("trusted_proxies"):
+        progress.warn(f"sso_header {wb['sso_header']} is set but trusted_proxies is empty: the header will be ignored")
+    make_server(app, host, port).run()
 
 
 def _is_loopback(host: str) -> bool:

@@ -71,7 +71,7 @@ def _sso_session(state: Workbench, request: Request, loaded: auth.Session | None
         return loaded
     peer = request.client.host if request.client else ""
     name = request.headers.get(header)
-    if not name or peer not in (state.wb.get("sso_trusted_proxies") or []):
+    if not name or peer not in (state.wb.get("trusted_proxies") or []):
         return loaded
     if loaded is not None and loaded.user == name and loaded.via_sso:
         return loaded

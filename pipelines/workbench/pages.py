@@ -26,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from pipelines.workbench import auth
 from pipelines.workbench.coverage import compute_coverage
 from pipelines.workbench.forms import blank_form, entry_from_form, form_from_result
-from pipelines.workbench.render import LoginRequired, Workbench, forbidden, url
+from pipelines.workbench.render import LoginRequired, Workbench, client_address, forbidden, url
 from pipelines.workbench.store import INFRINGEMENT_TYPES, RESULTS, ResultError, check_entry
 from pipelines.workbench.worklist import Night, parse_day
 
@@ -97,7 +97,7 @@ async def login(request: Request):
     form = await check_csrf(request)
     name = (form.get("username") or "").strip()[:200]
     password = form.get("password") or ""
-    peer = request.client.host if request.client else "?"
+    peer = client_address(request, wb.wb.get("trusted_proxies") or [])
     keys = wb.limiter.keys(name, peer)
     wait = wb.limiter.wait_seconds(keys)
     if wait:

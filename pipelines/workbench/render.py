@@ -85,5 +85,16 @@ def make_templates() -> Environment:
     return env
 
 
+def client_address(request: Request, trusted_proxies: list[str]) -> str:
+    """The client's address: the peer, or, when the peer is a trusted proxy, the address that
+    proxy appended last to X-Forwarded-For (earlier entries are the client's own claims)."""
+    peer = request.client.host if request.client else ""
+    if peer in trusted_proxies:
+        hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+        if hops:
+            return hops[-1]
+    return peer
+
+
 def forbidden(message: str) -> HTTPException:
     return HTTPException(403, message)

@@ -10,11 +10,10 @@ import uvicorn
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
-def make_server(app, host: str, port: int, forwarded_allow_ips: str = "", access_log: bool = True) -> uvicorn.Server:
-    """A uvicorn server for `app`. Proxy headers (X-Forwarded-For/-Proto) are read only from the
-    addresses in `forwarded_allow_ips` (empty: never)."""
-    config = uvicorn.Config(app, host=host, port=port, proxy_headers=bool(forwarded_allow_ips),
-                            forwarded_allow_ips=forwarded_allow_ips or None, server_header=False,
+def make_server(app, host: str, port: int, access_log: bool = True) -> uvicorn.Server:
+    """A uvicorn server for `app`. uvicorn's own proxy-header handling stays off: the app reads
+    X-Forwarded-For itself, from `workbench.trusted_proxies` only (render.client_address)."""
+    config = uvicorn.Config(app, host=host, port=port, proxy_headers=False, server_header=False,
                             access_log=access_log, log_level="info" if access_log else "warning", lifespan="off")
     return uvicorn.Server(config)
 

@@ -75,9 +75,10 @@ def index_rows(day: str, rows: list[dict]) -> Night:
     by_office: dict[str, list[dict]] = {}
     by_key: dict[tuple[str, str], dict] = {}
     for row in ordered:
+        for name in WORKLIST_SCHEMA.names:  # an older file may lack a detail column: shown empty
+            row.setdefault(name, None)
         office = str(row.get("customs_office"))
-        for name in ("route_ports",):
-            row[f"{name}_list"] = [p for p in (row.get(name) or "").split(";") if p]
+        row["route_ports_list"] = [p for p in (row.get("route_ports") or "").split(";") if p]
         by_office.setdefault(office, []).append(row)
         by_key[(office, str(row.get("consignment_id")))] = row
     return Night(day, by_office, by_key)

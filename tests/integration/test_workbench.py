@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -412,14 +413,41 @@ def test_sso_header_is_honoured_only_when_configured_and_from_a_trusted_proxy(ba
     # Not configured (the default): the header means nothing.
     status, landed, _ = _get(f"{base}/o/{AIR}/{DAY}", {"X-Remote-User": "bob"})
     assert (status, landed) == (200, f"{base}/login")
-    with _serve(bench_settings, workspace, sso_header="X-Remote-User") as url:
+    with _serve(bench_settings, workspace, sso_header="X-Remote-User") as url:  # no trusted proxy
+        assert _get(f"{url}/o/{AIR}/{DAY}", {"X-Remote-User": "bob"})[:2] == (200, f"{url}/login")
+    with _serve(bench_settings, workspace, sso_header="X-Remote-User", trusted_proxies=["127.0.0.1"]) as url:
         status, landed, html = _get(f"{url}/o/{AIR}/{DAY}", {"X-Remote-User": "bob"})
         assert (status, landed) == (200, f"{url}/o/{AIR}/{DAY}") and "CS-AIR-1" in html
         assert _get(f"{url}/o/{KC}/{DAY}", {"X-Remote-User": "bob"})[0] == 403  # offices still apply
         assert _get(f"{url}/", {"X-Remote-User": "mallory"})[0] == 403  # not a workbench user
-    with _serve(bench_settings, workspace, sso_header="X-Remote-User", sso_trusted_proxies=["10.0.0.1"]) as url:
+    with _serve(bench_settings, workspace, sso_header="X-Remote-User", trusted_proxies=["10.0.0.1"]) as url:
         status, landed, _ = _get(f"{url}/o/{AIR}/{DAY}", {"X-Remote-User": "bob"})
         assert (status, landed) == (200, f"{url}/login")  # not from the trusted proxy
+
+
+def _failed_login(url: str, user: str, forwarded_for: str) -> int:
+    from pipelines.devtools.workbench_bench import _opener
+
+    opener = _opener()
+    page = opener.open(f"{url}/login").read().decode()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    body = urllib.parse.urlencode({"csrf_token": token, "username": user, "password": "wrong-password"}).encode()
+    try:
+        opener.open(urllib.request.Request(f"{url}/login", data=body, headers={"X-Forwarded-For": forwarded_for}))
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    return 200
+
+
+@pytest.mark.slow
+def test_login_limits_count_the_client_behind_a_trusted_proxy(bench_settings, workspace):
+    with _serve(bench_settings, workspace, trusted_proxies=["127.0.0.1"], login_attempts_per_address=2) as url:
+        # The proxy appends the client's address; what the client claimed before it is ignored.
+        assert [_failed_login(url, f"u{i}", "6.6.6.6, 10.1.1.1") for i in range(3)] == [401, 401, 429]
+        assert _failed_login(url, "u9", "10.1.1.2") == 401  # another client behind the same proxy
+    with _serve(bench_settings, workspace, login_attempts_per_address=2) as url:  # no trusted proxy
+        # X-Forwarded-For from an untrusted peer is ignored: all three come from 127.0.0.1.
+        assert [_failed_login(url, f"u{i}", f"10.1.1.{i}") for i in range(3)] == [401, 401, 429]
 
 
 def _free_port() -> int:
