@@ -264,6 +264,8 @@ def test_nobody_signed_in_reaches_nothing(base, context, store):
                             max_redirects=0)
     assert (response.status, response.headers["location"]) == (303, "/login")
     assert store.history("CS-KC-AMB-2", DAY) == []
+    response = request.post(f"{base}/logout", form={}, max_redirects=0)
+    assert (response.status, response.headers["location"]) == (303, "/login")
     assert request.get(f"{base}/healthz").text() == "ok"
 
 
