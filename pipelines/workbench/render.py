@@ -80,7 +80,8 @@ def _pct(value) -> str:
 
 def make_templates() -> Environment:
     env = Environment(loader=PackageLoader("pipelines.workbench", "templates"), autoescape=True,
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, auto_reload=False)
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, auto_reload=False,
+                      finalize=lambda value: "" if value is None else value)  # a missing value shows empty, not "None"
     env.globals.update(url=url, num=_num, money=_money, pct=_pct)
     return env
 
