@@ -121,8 +121,8 @@ class Sessions:
         with self._lock:
             if len(self._sessions) >= self._limit:
                 self._prune()
-            if len(self._sessions) >= self._limit:  # still full of live sessions: drop the oldest
-                oldest = min(self._sessions.values(), key=lambda s: s.created)
+            if len(self._sessions) >= self._limit:  # still full: drop the oldest, signed-out ones first
+                oldest = min(self._sessions.values(), key=lambda s: (s.user is not None, s.created))
                 del self._sessions[oldest.sid]
             self._sessions[session.sid] = session
         return session

@@ -58,6 +58,14 @@ def test_sessions_are_signed_server_side_and_end_on_drop():
     assert expired.get(expired.cookie(expired.new(user="alice"))) is None
 
 
+def test_a_flood_of_anonymous_sessions_does_not_sign_anyone_out():
+    sessions = auth.Sessions(b"k" * 32, max_age_seconds=60, limit=3)
+    alice = sessions.cookie(sessions.new(user="alice"))
+    anonymous = [sessions.cookie(sessions.new()) for _ in range(5)]
+    assert sessions.get(alice) is not None
+    assert [sessions.get(c) is not None for c in anonymous] == [False, False, False, True, True]
+
+
 def test_csrf_token_is_the_sessions_own():
     sessions = auth.Sessions(b"k" * 32, 60)
     one, two = sessions.new(), sessions.new()
