@@ -24,6 +24,7 @@ COMMANDS = {
     "report": "write the self-contained HTML trend report of a period (seizures, hit rates, routes, model, drift)",
     "demo": "generate a modest dataset, train, run the last nights, show a list and write a trend report",
     "bench": "time the stages at a chosen scale and print throughput, ratios and peak memory",
+    "share": "exchange intelligence with partner administrations: export a package of seizures, import partners' packages",
     "serve": "the inspector workbench: web pages per office to work the lists and record results",
 }
 
