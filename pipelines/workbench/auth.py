@@ -160,7 +160,10 @@ def csrf_ok(session: Session | None, token: object) -> bool:
 
 class LoginLimiter:
     """At most `per_user` failed logins per user name and `per_address` per client address (an
-    office behind one NAT address shares it) within `window` seconds."""
+    office behind one NAT address shares it) within `window` seconds.
+
+    A login first takes a slot (`attempt`, counted as a failure) and gives it back only when the
+    password was right (`succeeded`), so parallel guesses cannot slip past the limit."""
 
     def __init__(self, per_user: int, per_address: int, window: float):
         self.limits = {"user": per_user, "ip": per_address}
@@ -172,28 +175,39 @@ class LoginLimiter:
     def keys(name: str, address: str) -> list[str]:
         return [f"user:{name.lower()}", f"ip:{address}"]
 
+    def _wait(self, keys: list[str], now: float) -> float:
+        wait = 0.0
+        for key in keys:
+            failures = self._failures.get(key)
+            while failures and now - failures[0] > self.window:
+                failures.popleft()
+            limit = self.limits[key.split(":", 1)[0]]
+            if failures and len(failures) >= limit:
+                wait = max(wait, self.window - (now - failures[-limit]))
+        return wait
+
     def wait_seconds(self, keys: list[str]) -> int:
         """0 if a login may be tried now, else the seconds until it may."""
-        now = time.monotonic()
-        wait = 0.0
         with self._lock:
-            for key in keys:
-                failures = self._failures.get(key)
-                while failures and now - failures[0] > self.window:
-                    failures.popleft()
-                if failures and len(failures) >= self.limits[key.split(":", 1)[0]]:
-                    wait = max(wait, self.window - (now - failures[-self.limits[key.split(":", 1)[0]]]))
+            wait = self._wait(keys, time.monotonic())
         return int(wait) + 1 if wait else 0
 
-    def failed(self, keys: list[str]) -> None:
+    def attempt(self, keys: list[str]) -> int:
+        """Take a slot for one login (0) or say how many seconds to wait (nothing taken)."""
         now = time.monotonic()
         with self._lock:
-            if len(self._failures) > 100_000:
-                self._failures.clear()
-            for key in keys:
-                limit = self.limits[key.split(":", 1)[0]]
-                self._failures.setdefault(key, deque(maxlen=limit)).append(now)
+            wait = self._wait(keys, now)
+            if not wait:
+                if len(self._failures) > 100_000:
+                    self._failures.clear()
+                for key in keys:
+                    self._failures.setdefault(key, deque(maxlen=self.limits[key.split(":", 1)[0]])).append(now)
+        return int(wait) + 1 if wait else 0
 
-    def succeeded(self, key: str) -> None:
+    def succeeded(self, keys: list[str]) -> None:
+        """The password was right: the user's failures are forgiven, the address gets its slot back."""
         with self._lock:
-            self._failures.pop(key, None)
+            self._failures.pop(keys[0], None)
+            for key in keys[1:]:
+                if self._failures.get(key):
+                    self._failures[key].pop()

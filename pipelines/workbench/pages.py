@@ -99,17 +99,16 @@ async def login(request: Request):
     password = form.get("password") or ""
     peer = client_address(request, wb.wb.get("trusted_proxies") or [])
     keys = wb.limiter.keys(name, peer)
-    wait = wb.limiter.wait_seconds(keys)
+    wait = wb.limiter.attempt(keys)  # counted as a failure until the password proves right
     if wait:
         log.warning(f"login refused (rate limit) for user {name!r} from {peer}")
         return wb.render("login.html", request, 429, username=name,
                          error=f"Too many failed logins. Try again in {max(1, (wait + 59) // 60)} minute(s).")
     user = await run_in_threadpool(auth.check_password, wb.users, name, password[:1024])
     if user is None:
-        wb.limiter.failed(keys)
         log.warning(f"failed login for user {name!r} from {peer}")
         return wb.render("login.html", request, 401, username=name, error="Wrong user name or password.")
-    wb.limiter.succeeded(keys[0])
+    wb.limiter.succeeded(keys)
     wb.sessions.drop(request.state.session)  # a new session id on login: no fixation
     request.state.session = wb.sessions.new(user=user.name)
     log.info(f"{user.name} logged in from {peer}")

@@ -77,17 +77,32 @@ def test_csrf_token_is_the_sessions_own():
 def test_login_limiter_counts_per_user_and_per_address():
     limiter = auth.LoginLimiter(per_user=2, per_address=3, window=300)
     carol = limiter.keys("Carol", "10.0.0.1")
-    assert limiter.wait_seconds(carol) == 0
-    limiter.failed(carol)
-    limiter.failed(carol)
-    assert 0 < limiter.wait_seconds(carol) <= 301
+    assert limiter.attempt(carol) == 0 and limiter.attempt(carol) == 0  # two wrong passwords
+    assert 0 < limiter.attempt(carol) <= 301  # refused, and not counted
     assert limiter.wait_seconds(limiter.keys("carol", "10.0.0.2")) > 0  # the name, whatever the case and address
-    assert limiter.wait_seconds(limiter.keys("dave", "10.0.0.1")) == 0  # the address has one failure left
-    limiter.failed(limiter.keys("dave", "10.0.0.1"))
+    assert limiter.attempt(limiter.keys("dave", "10.0.0.1")) == 0  # the address had one left
     assert limiter.wait_seconds(limiter.keys("erin", "10.0.0.1")) > 0
     short = auth.LoginLimiter(per_user=1, per_address=1, window=0)
-    short.failed(short.keys("a", "b"))
+    short.attempt(short.keys("a", "b"))
     assert short.wait_seconds(short.keys("a", "b")) == 0  # the window has passed
+
+
+def test_parallel_guesses_take_slots_before_the_password_is_checked():
+    limiter = auth.LoginLimiter(per_user=3, per_address=10, window=300)
+    keys = limiter.keys("alice", "10.0.0.1")
+    # Ten logins in flight at once: only three get to check a password.
+    assert [limiter.attempt(keys) == 0 for _ in range(10)] == [True] * 3 + [False] * 7
+
+
+def test_a_right_password_gives_the_slots_back():
+    limiter = auth.LoginLimiter(per_user=2, per_address=2, window=300)
+    alice = limiter.keys("alice", "10.0.0.1")
+    limiter.attempt(alice)  # wrong
+    limiter.attempt(alice)  # right
+    limiter.succeeded(alice)
+    assert limiter.wait_seconds(alice) == 0
+    assert limiter.attempt(limiter.keys("bob", "10.0.0.1")) == 0  # the address kept one failure, one slot left
+    assert limiter.wait_seconds(limiter.keys("carol", "10.0.0.1")) > 0
 
 
 def test_session_key_file_is_made_private_once(tmp_path, monkeypatch):
