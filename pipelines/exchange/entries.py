@@ -23,7 +23,8 @@ _UNSAFE = r"[\p{Cc}\p{Zl}\p{Zp};|=]+"
 
 
 def _clean(col: Column) -> Column:
-    text = F.trim(F.regexp_replace(col, _UNSAFE, " "))
+    """Free text fit for a note: separators and controls become spaces, blanks collapse, upper case."""
+    text = F.upper(F.trim(F.regexp_replace(F.regexp_replace(col, _UNSAFE, " "), r"\s+", " ")))
     return F.when(text != F.lit(""), text)
 
 

@@ -190,16 +190,15 @@ def import_packages(ctx: RunContext, folder: str, source: str, intelligence_root
         ledger = read_ledger_checked(root)
         fresh, skipped = [], []
         with progress.stage(f"verify {len(packages)} package(s)"):
-            for path in packages:  # every byte of every new package checks out before anything is written
-                digest = pk.sha256_file(path / pk.MANIFEST) if (path / pk.MANIFEST).exists() else None
-                if digest in ledger:
-                    skipped.append(path.name)
-                    continue
+            for path in packages:  # every byte of every package checks out before anything is written
                 manifest, digest = pk.verify_package(path)
                 if manifest.get("source") != source:
                     raise pk.PackageError(f"{path / pk.MANIFEST}: the package comes from {manifest.get('source')!r}, "
                                           f"not --source {source}: refused, nothing imported")
-                fresh.append((path, manifest, digest))
+                if digest in ledger or any(digest == d for _, _, d in fresh):
+                    skipped.append(path.name)
+                else:
+                    fresh.append((path, manifest, digest))
         summary = {"packages": len(packages), "skipped": skipped, "imported": [], "snapshot": str(root.snapshot)}
         if fresh:
             _merge_fresh(ctx, root, fresh, (source, today), (ledger, summary))
