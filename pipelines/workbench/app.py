@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pipelines.io.workspace import Workspace
 from pipelines.workbench import auth, pages
-from pipelines.workbench.render import COOKIE, SECURITY_HEADERS, LoginRequired, Workbench, make_templates
+from pipelines.workbench.render import COOKIE, SECURE_COOKIE, SECURITY_HEADERS, LoginRequired, Workbench, make_templates
 from pipelines.workbench.store import ResultStore
 from pipelines.workbench.worklist import Worklists
 
@@ -30,17 +30,18 @@ def create_app(settings: dict, workspace: Workspace) -> FastAPI:
     app = FastAPI(title="shiprisk inspector workbench", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.wb = state
     app.include_router(pages.router)
+    cookie = SECURE_COOKIE if wb["cookie_secure"] else COOKIE
 
     @app.middleware("http")
     async def sessions_and_headers(request: Request, call_next):
-        loaded = state.sessions.get(request.cookies.get(COOKIE))
+        loaded = state.sessions.get(request.cookies.get(cookie))
         request.state.session = _sso_session(state, request, loaded)
         response = await call_next(request)
         session = request.state.session
         if session is None and loaded is not None:
-            response.delete_cookie(COOKIE, path="/", secure=bool(wb["cookie_secure"]), httponly=True, samesite="strict")
+            response.delete_cookie(cookie, path="/", secure=bool(wb["cookie_secure"]), httponly=True, samesite="strict")
         elif session is not None and session is not loaded:
-            response.set_cookie(COOKIE, state.sessions.cookie(session), max_age=int(float(wb["session_hours"]) * 3600),
+            response.set_cookie(cookie, state.sessions.cookie(session), max_age=int(float(wb["session_hours"]) * 3600),
                                 path="/", secure=bool(wb["cookie_secure"]), httponly=True, samesite="strict")
         response.headers.update(SECURITY_HEADERS)
         return response

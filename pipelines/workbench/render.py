@@ -20,6 +20,9 @@ from pipelines.workbench.store import ResultStore
 from pipelines.workbench.worklist import Worklists
 
 COOKIE = "shiprisk_session"
+# Over HTTPS the cookie takes the __Host- prefix: browsers then accept it only if Secure, for
+# path / and without a Domain, so no sibling host can plant or shadow it.
+SECURE_COOKIE = "__Host-shiprisk_session"
 _CSS = resources.files("pipelines.workbench").joinpath("templates", "workbench.css").read_text(encoding="utf-8")
 _CSS_HASH = base64.b64encode(hashlib.sha256(_CSS.encode()).digest()).decode()
 # No script may run, no frame may hold the page, forms post only here.

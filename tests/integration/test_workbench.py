@@ -397,6 +397,7 @@ def test_session_cookie_and_security_headers(base, context, bench_settings, work
     # Behind TLS: cookie_secure makes it Secure.
     with _serve(bench_settings, workspace, cookie_secure=True) as url:
         set_cookie = urllib.request.urlopen(f"{url}/login").headers["set-cookie"]
+    assert set_cookie.startswith("__Host-shiprisk_session=")
     assert re.search(r"; HttpOnly", set_cookie, re.I) and re.search(r"; Secure", set_cookie, re.I)
     assert re.search(r"SameSite=strict", set_cookie, re.I)
 
