@@ -23,6 +23,12 @@ def _text(form: dict, name: str) -> str | None:
     return value or None
 
 
+def selection_reason_of(row: dict) -> str:
+    """The contract's selection reason of a listed row: the list's own, or RISK for an AMBER row
+    whose list left it empty (a document check is picked by its risk score)."""
+    return str(row.get("selection_reason") or ("RISK" if row.get("lane") == "AMBER" else ""))
+
+
 def entry_from_form(form: dict, row: dict, office: str, day: str) -> tuple[ResultEntry | None, list[str]]:
     """The entry the form describes, for the listed `row`, and what could not be read; the
     contract's rules are checked afterwards by store.check_entry. The selection reason comes
@@ -49,7 +55,7 @@ def entry_from_form(form: dict, row: dict, office: str, day: str) -> tuple[Resul
         return None, problems
     entry = ResultEntry(
         consignment_id=str(row["consignment_id"]), list_date=day, office=office,
-        selection_reason=str(row.get("selection_reason") or ""), result=_text(form, "result") or "",
+        selection_reason=selection_reason_of(row), result=_text(form, "result") or "",
         inspected_on=_text(form, "inspected_on"), not_inspected_reason=_text(form, "not_inspected_reason"),
         seized_items=seized_items, seized_value_hkd=seized_value, infringement_type=_text(form, "infringement_type"),
         brands_found=_text(form, "brands_found"), note=_text(form, "note"))

@@ -38,3 +38,12 @@ def test_contract_rules_apply_after_reading():
 def test_forms_always_carry_every_field():
     assert set(blank_form()) == set(form_from_result({"result": "CLEAN", "id": 3, "recorded_by": "x"}))
     assert form_from_result({"result": "CLEAN", "note": "n"})["note"] == "n"
+
+
+def test_an_amber_row_without_a_selection_reason_records_risk():
+    entry, _ = entry_from_form({"result": "CLEAN", "inspected_on": DAY}, {"consignment_id": "A1", "lane": "AMBER",
+                                                                          "selection_reason": None}, "KC", DAY)
+    assert entry.selection_reason == "RISK" and check_entry(entry, TODAY) == []
+    entry, _ = entry_from_form({"result": "CLEAN", "inspected_on": DAY}, {"consignment_id": "R1", "lane": "RED",
+                                                                          "selection_reason": None}, "KC", DAY)
+    assert check_entry(entry, TODAY) == ["selection reason '' is not one of RISK, EXPLORATION, RANDOM, INTEL, OTHER"]
