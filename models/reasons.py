@@ -8,8 +8,8 @@ reasons are kept.
 
 Templates (conf/base/reasons.yaml) are text with `{column}` placeholders, formatted safely:
 no eval, only a closed set of formats (`{x:,.0f}`, `{x:.2f}`) and filters (see FILTERS):
-`lower`, `upper`, `words` ("BELT_AND_ROAD" -> "belt and road"), `num` (a whole number without
-decimals, else two), `list` ("A;B;C" -> "A, B and C"), `via` (the same with "via ", or
+`lower`, `upper`, `words` ("BELT_AND_ROAD" -> "belt and road"), `num` (at most two decimals, none
+for a whole number), `hub` ("NONE" -> "direct", else "via <hub>"), `list` ("A;B;C" -> "A, B and C"), `via` (the same with "via ", or
 "direct" when empty), `days_ago` (0 -> "today"), `source` (a watch-list source code -> its
 readable name) and `typical` (the typical range of that column, e.g. "1-2"). Array columns
 are joined with ";" first, so a list never prints as "[]". Inside feature templates `{value}`,
@@ -70,9 +70,9 @@ def _via(col: Column) -> Column:
 
 
 def _num(col: Column) -> Column:
-    """8.0 -> "8", 2877 -> "2,877", 0.125 -> "0.13"."""
-    d = col.cast("double")
-    return F.when(d == F.floor(d), F.format_string("%,d", d.cast("long"))).otherwise(F.format_string("%,.2f", d))
+    """8.0 -> "8", 2877 -> "2,877", 12.90 -> "12.9", 0.125 -> "0.13": at most two decimals, no trailing zeros."""
+    two = F.format_string("%,.2f", col.cast("double"))
+    return F.regexp_replace(F.regexp_replace(two, "0+$", ""), "[.]$", "")
 
 
 def _days_ago(col: Column) -> Column:
@@ -84,6 +84,7 @@ def _days_ago(col: Column) -> Column:
 FILTERS: dict[str, Callable[[Column], Column]] = {
     "lower": F.lower, "upper": F.upper, "list": _and_list, "via": _via, "num": _num, "days_ago": _days_ago,
     "words": lambda c: F.lower(F.regexp_replace(c, "_", " ")),
+    "hub": lambda c: F.when(F.upper(c) == F.lit("NONE"), F.lit("direct")).otherwise(F.concat(F.lit("via "), c)),
 }
 FILTER_NAMES = sorted([*FILTERS, *_CONTEXT_FILTERS])
 
@@ -92,7 +93,7 @@ def number_text(x: float) -> str:
     """A number as an inspector reads it: 2 -> "2", 2877.0 -> "2,877", 1.234 -> "1.23"."""
     if abs(x - round(x)) < 1e-9:
         return f"{int(round(x)):,}"
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.1f}" if abs(x) >= 10 else f"{x:.2f}"
+    return f"{x:,.0f}" if abs(x) >= 10 else f"{x:.1f}" if abs(x) >= 1 else f"{x:.2f}"
 
 
 def range_text(low: float, high: float) -> str:

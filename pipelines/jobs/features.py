@@ -101,6 +101,13 @@ def build_features(ctx: RunContext, inputs: dict[str, DataFrame], dates: list[st
     least `dates`; days of inputs before `dates` are written to the aggregates too, so a
     back-fill can pass its look-back days and have their history.
     """
+    return build_features_and_consignments(ctx, inputs, dates)[0]
+
+
+def build_features_and_consignments(ctx: RunContext, inputs: dict[str, DataFrame],
+                                    dates: list[str]) -> tuple[DataFrame, DataFrame]:
+    """build_features, and the consignments of `inputs` it was built from (materialised once), for
+    a caller that also needs the shipment details (the nightly lists): no second build."""
     if not dates:
         raise ValueError("build_features needs at least one lodging day in `dates`")
     consignments = update_aggregates(ctx, inputs)
@@ -111,7 +118,7 @@ def build_features(ctx: RunContext, inputs: dict[str, DataFrame], dates: list[st
                                 store.party_params(ctx.settings["parties"]))
     with ctx.progress.stage(f"write features {min(dates)}..{max(dates)}"):
         replace_days(ctx.spark, table, ctx.workspace.features, "lodged_date", sorted(dates))
-    return read_features(ctx.spark, ctx.workspace, dates)
+    return read_features(ctx.spark, ctx.workspace, dates), consignments
 
 
 def history_days_to_read(ctx: RunContext, first: dt.date) -> list[str]:

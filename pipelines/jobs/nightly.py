@@ -1,9 +1,13 @@
 """`shiprisk nightly`: validate the day, build its features, score, select, explain, publish.
 
-The night's scores, lists and run record are built in one staging folder, checked there
-(counts reconcile, staged rows match), and swapped in as one unit at the end, under a lock:
-a failed or killed run leaves the previous outputs of that date intact and two runs cannot
-collide.
+The night's scores, lists, worklist and run record are built in one staging folder, checked
+there (counts reconcile, staged rows match), and swapped in as one unit at the end, under a
+lock: a failed or killed run leaves the previous outputs of that date intact and two runs
+cannot collide.
+
+Listed (and explained): the RED list (every selected row) and each office's AMBER queue
+(models.selection.queue_for_office). Reasons compare a row's values with their typical range
+over the day's scored consignments (models.reasons.typical_ranges).
 """
 from __future__ import annotations
 
@@ -17,16 +21,18 @@ from pyspark.sql import functions as F
 
 from features.registry import model_inputs
 from models.drift import drift_against
-from models.reasons import add_reasons
-from models.selection import select_for_inspection
+from models.reasons import DEFAULT_TEMPLATES, add_reasons, typical_columns, typical_ranges
+from models.selection import queue_for_office, select_for_inspection
 from pipelines.errors import ReconciliationError
 from pipelines.io import tracking
 from pipelines.io.context import RunContext
 from pipelines.io.publish import publish_dir, put_text, staged_dir
 from pipelines.io.scoring import explain_consignments, score_consignments
 from pipelines.io.spark import session_facts
-from pipelines.jobs.features import build_features, consignments_of
+from pipelines.jobs.features import build_features_and_consignments
+from pipelines.outputs.lists import COLUMNS as LIST_COLUMNS
 from pipelines.outputs.lists import Targeting, load_targeting, write_inspection_lists
+from pipelines.outputs.worklist import add_worklist_details, worklist_columns, worklist_table, write_worklist
 from pipelines.validation.inputs import ValidationResult, validate_inputs
 
 SCORE_COLUMNS = ["consignment_id", "customs_office", "lodged_date", "score", "score_adjusted", "rank",
@@ -70,15 +76,16 @@ def nightly(ctx: RunContext, input_root: str, run_date: dt.date) -> dict:
         with ctx.progress.stage(f"validate {day}"):
             validated = validate_inputs(ctx, input_root, [day])
         with ctx.progress.stage("build features"):
-            features = build_features(ctx, validated.valid, [day])
-        return _score_select_publish(ctx, day, validated, features, champion, targeting, started)
+            built = build_features_and_consignments(ctx, validated.valid, [day])
+        return _score_select_publish(ctx, day, validated, built, champion, targeting, started)
 
 
-def _score_select_publish(ctx: RunContext, day: str, validated: ValidationResult, features: DataFrame,
+def _score_select_publish(ctx: RunContext, day: str, validated: ValidationResult, built: tuple[DataFrame, DataFrame],
                           champion: Champion, targeting: Targeting, started: float) -> dict:
-    # Shipment details for the lists, built the same way as the features' consignments.
-    details = consignments_of(ctx, validated.valid)
+    # Shipment details for the lists: the consignments the features were built from (one build).
+    features, details = built
     detail_cols = [c for c in details.columns if c not in features.columns or c == "consignment_id"]
+    # details: one row per consignment (grouped in features.consignments).
     table = features.join(details.select(*detail_cols), on="consignment_id", how="left")
     mlflow = ctx.settings["mlflow"]
     with tracking.run(mlflow["experiment_nightly"], ctx.workspace, f"nightly {day}",
@@ -90,13 +97,10 @@ def _score_select_publish(ctx: RunContext, day: str, validated: ValidationResult
             selected = _rank(select_for_inspection(scored, targeting.profiles, targeting.policy, day,
                                                    targeting.templates)).cache()
             counts = _selection_counts(selected)
-        with ctx.progress.stage(f"explain {counts['selected']} selected consignments"):
-            listed = selected.filter(F.col("selected"))
-            contributions = explain_consignments(listed, champion.model, champion.numeric, champion.categorical)
-            reasons_input = listed.drop("reasons").join(contributions, on="consignment_id", how="left")
-            # The listed rows are bounded by the offices' capacities: small enough for the driver.
-            listed = add_reasons(reasons_input, targeting.profiles, targeting.templates).orderBy(
-                "customs_office", "rank_in_office").toPandas()
+            typical = _typical(selected, targeting)
+        with ctx.progress.stage(f"explain {counts['selected']} selected consignments and the AMBER queue"):
+            listed = _explain_listed(ctx, selected, champion, targeting, typical, validated)
+            counts["amber_queued"] = int((~listed["selected"].astype(bool)).sum())
         # From the cached selection: `scored` itself would run the model over the day again.
         drift = _drift(ctx, champion, selected.select(*champion.numeric, *champion.categorical, "score"))
         ids = {"model": champion.version, "run": run.info.run_id}
@@ -110,9 +114,32 @@ def _score_select_publish(ctx: RunContext, day: str, validated: ValidationResult
     return summary
 
 
+def _typical(selected: DataFrame, targeting: Targeting) -> dict:
+    """The typical range of every column the reason templates compare with, over the day's rows."""
+    quantiles = targeting.templates.get("typical_quantiles", DEFAULT_TEMPLATES["typical_quantiles"])
+    return typical_ranges(selected, typical_columns(targeting.templates), quantiles)
+
+
+def _explain_listed(ctx: RunContext, selected: DataFrame, champion: Champion, targeting: Targeting, typical: dict,
+                    validated: ValidationResult):
+    """The RED list and the AMBER queue with their reasons and worklist details, as pandas."""
+    queued = queue_for_office(selected, targeting.policy)
+    k = 2 * int(targeting.templates.get("max_reasons", DEFAULT_TEMPLATES["max_reasons"]))  # some may not be told
+    contributions = explain_consignments(queued, champion.model, champion.numeric, champion.categorical, k=k)
+    # contributions: one row per consignment of `queued`.
+    reasons_input = queued.drop("reasons").join(contributions, on="consignment_id", how="left")
+    context = {"typical": typical, "source_names": targeting.source_names}
+    explained = add_reasons(reasons_input, targeting.profiles, targeting.templates, context=context)
+    detailed = add_worklist_details(explained, validated.valid, ctx.settings["features"]["fx_fallback_hkd_per_unit"],
+                                    targeting.source_names)
+    wanted = [c for c in dict.fromkeys([*worklist_columns(), *LIST_COLUMNS, "profile_hits"]) if c in detailed.columns]
+    # Bounded by the offices' capacities and AMBER queues: small enough for the driver.
+    return detailed.select(*wanted).orderBy("customs_office", "rank_in_office").toPandas()
+
+
 def _publish(ctx: RunContext, day: str, frames: tuple, facts: tuple, started: float) -> dict:
-    """Scores, lists and the run record built in one staging folder, checked there, then swapped
-    in as one unit: a failure at any step leaves the night's previous outputs as they were."""
+    """Scores, lists, worklist and the run record built in one staging folder, checked there, then
+    swapped in as one unit: a failure at any step leaves the night's previous outputs as they were."""
     (selected, listed), (validated, counts, drift, ids) = frames, facts
     ws = ctx.workspace
     target = ws.night(day)
@@ -124,10 +151,13 @@ def _publish(ctx: RunContext, day: str, frames: tuple, facts: tuple, started: fl
         selected.select(*SCORE_COLUMNS).orderBy("rank").coalesce(1).write.mode("overwrite").parquet(
             staged(ws.scores_day(day)))
         with staged_dir(ctx.spark, staged(ws.lists_day(day))) as lists:
-            files = write_inspection_lists(listed, str(lists), day)
-        outputs = {"scores": ws.scores_day(day), "lists": ws.lists_day(day), "list_files": len(files)}
+            files = write_inspection_lists(listed, str(lists), day, offices=counts["offices"])
+        write_worklist(ctx.spark, worklist_table(listed, day), staged(ws.worklist(day)))
+        outputs = {"scores": ws.scores_day(day), "lists": ws.lists_day(day), "list_files": len(files),
+                   "worklist": ws.worklist(day)}
         summary = _summary(ctx, day, validated, counts, drift, ids, outputs, started)
         _check_staged(ctx, staged(ws.scores_day(day)), listed, summary)
+        _check_worklist(ctx, staged(ws.worklist(day)), listed)
         put_text(ctx.spark, staged(ws.summary(day)), json.dumps(summary, indent=2, default=str))
     return summary
 
@@ -140,20 +170,34 @@ def _check_staged(ctx: RunContext, scores, listed, summary: dict) -> None:
     if not staged["rows"] == staged["ids"] == c["consignments_scored"]:
         raise ReconciliationError(f"the staged scores hold {staged['rows']} rows ({staged['ids']} consignments) but "
                                   f"{c['consignments_scored']} were scored; nothing was published")
-    if len(listed) != c["selected"]:
-        raise ReconciliationError(f"the staged lists hold {len(listed)} consignments but {c['selected']} were "
+    red = int(listed["selected"].astype(bool).sum())
+    if red != c["selected"]:
+        raise ReconciliationError(f"the staged lists hold {red} RED consignments but {c['selected']} were "
                                   "selected; nothing was published")
+
+
+def _check_worklist(ctx: RunContext, worklist: str, listed) -> None:
+    """The staged worklist holds exactly the listed RED rows and the AMBER queue, once each."""
+    rows = ctx.spark.read.parquet(str(worklist)).select("consignment_id", "lane").collect()  # bounded: the lists
+    staged = sorted((r["consignment_id"], r["lane"]) for r in rows)
+    lanes = ["RED" if s else "AMBER" for s in listed["selected"].astype(bool)]
+    expected = sorted(zip(listed["consignment_id"], lanes))
+    if staged != expected:
+        raise ReconciliationError(f"the staged worklist holds {len(staged)} rows but {len(expected)} consignments "
+                                  f"were listed (RED {lanes.count('RED')}, AMBER {lanes.count('AMBER')}), or not the "
+                                  "same ones; nothing was published")
 
 
 def _selection_counts(selected: DataFrame) -> dict:
     """One aggregation: rows, selected, and counts by basis and lane."""
-    rows = selected.groupBy("selected", "selection_basis", "lane").count().collect()
+    rows = selected.groupBy("customs_office", "selected", "selection_basis", "lane").count().collect()
     by_basis, by_lane = {}, {}
     for r in rows:
         by_lane[r["lane"]] = by_lane.get(r["lane"], 0) + r["count"]
         if r["selected"]:
             by_basis[r["selection_basis"]] = by_basis.get(r["selection_basis"], 0) + r["count"]
     return {"scored": sum(r["count"] for r in rows), "selected": sum(by_basis.values()),
+            "offices": sorted({str(r["customs_office"]) for r in rows if r["customs_office"] is not None}),
             "by_basis": by_basis, "by_lane": by_lane, "score_distribution": _score_distribution(selected)}
 
 
@@ -201,7 +245,8 @@ def _summary(ctx: RunContext, day: str, validated: ValidationResult, counts: dic
         "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "wall_seconds": round(time.time() - started, 1),
         "counts": {"consignments_read": read, "consignments_scored": counts["scored"],
-                   "consignments_quarantined": quarantined, "selected": counts["selected"]},
+                   "consignments_quarantined": quarantined, "selected": counts["selected"],
+                   "amber_queued": counts["amber_queued"]},
         "selection_by_basis": counts["by_basis"], "lanes": counts["by_lane"],
         "score_distribution": counts["score_distribution"],
         "validation": v, "timings_seconds": ctx.progress.timings, "spark": session_facts(ctx.spark),

@@ -98,7 +98,8 @@ def test_shipped_templates_only_use_known_columns_and_cover_every_model_input():
 
 
 @pytest.mark.parametrize("low, high, text", [(1.0, 2.0, "1-2"), (0.0, 0.0, "0"), (350.0, 2877.0, "350-2,877"),
-                                             (0.126, 1.5, "0.13-1.50"), (-1.25, 0.5, "-1.25 to 0.50")])
+                                             (0.126, 1.5, "0.13-1.5"), (-1.5, 0.5, "-1.5 to 0.50"),
+                                             (24.97, 1578.2, "25-1,578")])
 def test_range_text_prints_whole_numbers_as_whole(low, high, text):
     assert range_text(low, high) == text
 
@@ -143,11 +144,14 @@ def test_shipped_templates_read_as_sentences_with_the_comparison(spark):
         {"consignment_id": "UNKNOWN_SOURCE", "watchlist_any": 1, "watchlist_top_source": "XX",
          "watchlist_top_role": "CONSIGNEE", "watchlist_days_since_listed": 0,
          "top_contributions": [("watchlist_any", "1.0", 0.9)]},
+        {"consignment_id": "DIRECT_PATH", "dest_region": "NORTH_AMERICA", "last_hub": "NONE", "hub_region_count_90d": 12,
+         "gross_weight_kg": 13.0, "top_contributions": [("hub_region_rarity_90d", "7.5", 0.3), ("gross_weight_kg", "13.0", 0.2)]},
         {"consignment_id": "FLAG_OFF", "is_vague_description": 0, "main_goods_description": "bags",
          "top_contributions": [("is_vague_description", "0.0", 0.9)]},
     ]
     context = {"typical": {"route_count_90d": (350.0, 2877.0), "consignee_distinct_destinations_365d": (1.0, 2.0),
-                           "exporter_seizure_rate_365d": (0.05, 0.05), "exporter_seizures_365d": (0.0, 0.0)},
+                           "exporter_seizure_rate_365d": (0.05, 0.05), "exporter_seizures_365d": (0.0, 0.0),
+                           "hub_region_count_90d": (2568.0, 4871.0), "gross_weight_kg": (24.97, 1578.2)},
                "source_names": {"MO": "Macao customs", "GD": "Guangdong customs"}}
     out = add_reasons(_shipped_frame(spark, rows), [], _shipped(), context=context)
     got = {r.consignment_id: r.reasons for r in out.collect()}
@@ -165,6 +169,9 @@ def test_shipped_templates_read_as_sentences_with_the_comparison(spark):
                               "exporter listed by Macao customs 3 days ago (1 source(s) list a party)",
                               "risk score 0.61"]
     assert got["UNKNOWN_SOURCE"][0] == "consignee listed by XX today"  # an unnamed source keeps its code
+    assert got["DIRECT_PATH"][:2] == [
+        "uncommon path to region north america (direct): 12 consignments in 90 days; typical paths 2,568-4,871",
+        "13 kg gross; typical consignments weigh 25-1,578 kg"]
     assert got["FLAG_OFF"] == ["risk score 0.61"]  # a flag that is off is no reason, whatever SHAP says
     for reasons in got.values():
         assert not any("[]" in r or ".0 " in r or r.endswith(".0") for r in reasons), reasons
