@@ -103,7 +103,10 @@ class Workspace:
 
     def worklist(self, day: str) -> str:
         """One row per listed consignment of night `day` (RED list and AMBER queue) with what the
-        inspector workbench shows: rank, lane, basis, reasons, goods items, route, parties, history."""
+        inspector workbench shows: rank, lane, basis, reasons, goods items, route, parties, history.
+
+        ONE Parquet file (written by pyarrow, not a Spark folder): `pyarrow.parquet.read_table(path)`
+        reads it; schema pipelines.outputs.worklist.SCHEMA."""
         return self.uri("nights", f"date={day}", "worklist.parquet")
 
     def summary(self, day: str) -> str:
