@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipelines.outputs.lists import cells_of
-
 CONTROL_SAMPLE = "control sample: inspect like any other"
 GOODS = (("brands", "Declared brands"), ("matched_brand", "Recorded brand"), ("main_hs_code", "HS"),
          ("total_value_hkd", "Value HK$"), ("package_count", "Packages"), ("gross_weight_kg", "Gross kg"))
@@ -83,9 +81,9 @@ tr{break-inside:avoid} body{margin:0;font-size:9pt} @page{size:A4 landscape;marg
 """
 
 
-def _page_rows(rows: pd.DataFrame) -> list[dict]:
+def _page_rows(rows: list[dict[str, str]]) -> list[dict]:
     out = []
-    for cells in cells_of(rows):
+    for cells in rows:
         get = cells.get
         route = " \u2192 ".join(p for p in (get("port_of_loading"), get("route_ports"), get("port_of_discharge")) if p)
         out.append({
@@ -109,15 +107,16 @@ def _summary(red: pd.DataFrame, amber: pd.DataFrame) -> str:
             + (f". Model version {', '.join(versions)}." if versions else "."))
 
 
-def render_html(title: str, red: pd.DataFrame, amber: pd.DataFrame) -> str:
-    """A self-contained page: inline CSS and JS, every value escaped by Jinja2."""
+def render_html(title: str, red: pd.DataFrame, amber: pd.DataFrame, cells: tuple[list[dict], list[dict]]) -> str:
+    """A self-contained page: inline CSS and JS, every value escaped by Jinja2. `cells`: the RED
+    and AMBER rows as {column: text} (pipelines.outputs.lists.cells_of)."""
     import jinja2
 
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     sections = [
-        {"heading": "RED: physical inspection", "rows": _page_rows(red),
+        {"heading": "RED: physical inspection", "rows": _page_rows(cells[0]),
          "empty": "No consignment is listed for this office on this date."},
-        {"heading": "AMBER: document checks", "rows": _page_rows(amber),
+        {"heading": "AMBER: document checks", "rows": _page_rows(cells[1]),
          "empty": "No consignment is queued for a document check."},
     ]
     return env.from_string(HTML_PAGE).render(title=title, summary=_summary(red, amber), sections=sections,

@@ -256,7 +256,8 @@ def write_inspection_lists(listed: Any, out_dir: str, run_date: str, offices: li
         csv_path, xlsx_path, html_path = (out / f"{stems[office]}.{ext}" for ext in ("csv", "xlsx", "html"))
         write_csv(red, csv_path)
         write_xlsx((red, amber), xlsx_path, title, run_date)
-        html_path.write_text(render_html(title, red, amber), encoding="utf-8", newline="\n")
+        page = render_html(title, red, amber, (cells_of(red), cells_of(amber)))
+        html_path.write_text(page, encoding="utf-8", newline="\n")
         written += [str(csv_path), str(xlsx_path), str(html_path)]
     return written
 
