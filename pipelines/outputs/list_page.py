@@ -28,8 +28,8 @@ table{border-collapse:collapse;width:100%;table-layout:fixed}
 th,td{border:1px solid #bbb;padding:6px 8px;vertical-align:top;text-align:left;overflow-wrap:anywhere}
 th{background:#eee;cursor:pointer;position:sticky;top:0}
 th[aria-sort=ascending]::after{content:" \\25B2"} th[aria-sort=descending]::after{content:" \\25BC"}
-col.rank{width:7em} col.why{width:38%} col.goods{width:22%} col.route{width:14%} col.ids{width:16%}
-td.ids{font-size:12px;color:#333} td.ids div,td.goods div{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+col.rank{width:7em} col.why{width:36%} col.goods{width:21%} col.route{width:13%} col.ids{width:20%}
+td.ids{font-size:12px;color:#333}
 td ul{margin:0;padding-left:1.1em} td li{margin:0 0 .3em}
 .num{font-variant-numeric:tabular-nums} .lane{display:inline-block;padding:1px 6px;border-radius:3px;font-weight:bold}
 .lane-RED{background:#f6c6c6} .lane-AMBER{background:#fde3a7} .note{font-weight:bold;color:#7a4b00}
@@ -91,7 +91,7 @@ def _page_rows(rows: list[dict[str, str]]) -> list[dict]:
             "control": get("selection_basis") == "RANDOM",
             "reasons": [get(f"reason_{i}") for i in (1, 2, 3) if get(f"reason_{i}")],
             "goods": get("main_goods_description", ""),
-            "goods_facts": [(label, get(c)) for c, label in GOODS if get(c)],
+            "goods_facts": [(label, get(c)) for c, label in GOODS if get(c) and get(c) != "NONE"],
             "route": route, "destination": get("destination_country"), "mode": get("transport_mode"),
             "ids": [(label, get(c)) for c, label in IDENTIFIERS if get(c)],
         })
