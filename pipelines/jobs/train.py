@@ -94,6 +94,8 @@ def _train(ctx: RunContext, input_root: str, first: dt.date, last: dt.date) -> d
             "feature_registry_version": registry_version(),
             "numeric_features": ",".join(numeric), "categorical_features": ",".join(categorical),
             "input_digest": input_digest(window.validation_summary), "input_root": input_root,
+            # The workspace's recorded results read beside the input root (docs/operations.md), if any.
+            "recorded_root": window.validation_summary.get("recorded_root") or "none",
             "left_out_features": describe_left_out(left_out) or "none",
         })
         tracking.log_metrics(flat)
