@@ -41,3 +41,13 @@ def _print_where(workspace, made: dict) -> None:
         with busiest.open(encoding="utf-8") as fh:
             for _, line in zip(range(6), fh):
                 print("  " + (line.rstrip()[:200]))
+        _print_workbench(workspace, busiest.stem)
+
+
+def _print_workbench(workspace, office: str) -> None:
+    """How to work these lists in the inspector workbench (a user must be configured first)."""
+    print("\nWork the lists in the inspector workbench (README 'For inspectors'):")
+    print(f"  1. shiprisk serve --add-user inspector --office {office}")
+    print("     (asks for a password; add the lines it prints under `users:` in conf/local/workbench.yaml)")
+    print(f"  2. shiprisk serve --workspace {workspace.root}")
+    print("  3. open http://127.0.0.1:8080 and sign in as inspector")
