@@ -43,10 +43,12 @@ def _export(ctx, args) -> int:
         raise UserError("give either --date or --from with --to, not both")
     if bool(args.date_from) != bool(args.date_to):
         raise UserError("--from and --to go together: give both, or --date for one day")
-    first = parse_day(args.date or args.date_from, "date" if args.date else "from") if (args.date or args.date_from) else None
-    last = parse_day(args.date_to, "to") if args.date_to else first
-    if first:
-        days_between(first, last)
+    first = last = None
+    if args.date:
+        first = last = parse_day(args.date)
+    elif args.date_from:
+        first, last = parse_day(args.date_from, "from"), parse_day(args.date_to, "to")
+        days_between(first, last)  # a reversed range is a usage error before anything is written
     result = export_outcomes(ctx, args.out, first, last)
     if result["database"] is None:
         print(f"no results recorded in {ctx.workspace.root} (no results database): nothing written")

@@ -66,7 +66,7 @@ def export_outcomes(ctx: RunContext, out_root: str, first: dt.date | None = None
         by_day = {d: rows for d, rows in by_day.items() if d in wanted}
     written = write_outcome_days(out_root, by_day, days, _spark_for(ctx, out_root))
     in_range = [r for r in results if days is None or r["list_date"] in wanted]
-    return {"database": store.url, "days": written,
+    return {"database": store.engine.url.render_as_string(hide_password=True), "days": written,
             "not_inspected": sum(r["result"] == "NOT_INSPECTED" for r in in_range)}
 
 
