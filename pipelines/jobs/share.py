@@ -46,7 +46,7 @@ def _recorded_results(ctx: RunContext) -> list[dict]:
     """The workbench's current results, if this workspace has a results database at all."""
     from pipelines.workbench.store import ResultStore
 
-    if not ctx.settings["workbench"]["database_url"] and not (
+    if not (ctx.settings.get("workbench") or {}).get("database_url") and not (
             ctx.workspace.is_local and ctx.workspace.workbench_db.exists()):
         return []
     return ResultStore.for_workspace(ctx.workspace, ctx.settings).current()
