@@ -9,6 +9,7 @@ from pipelines.io import tracking
 from pipelines.io.context import RunContext
 from pipelines.io.publish import staged_dir
 from pipelines.outputs import trend_report, trends
+from pipelines.workbench.coverage import coverage_rows
 
 
 def write_trend_report(ctx: RunContext, input_root: str, first: dt.date, last: dt.date,
@@ -21,6 +22,8 @@ def write_trend_report(ctx: RunContext, input_root: str, first: dt.date, last: d
         period.features = period.features.select(*trend_report.feature_columns(rcfg)).cache()
         overview = _overview(period, ctx.workspace.root, input_root)
     sections = trend_report.build_sections(ctx, period, input_root)
+    with progress.stage("coverage of the lists by recorded results"):
+        sections.append(trend_report.coverage_section(list_coverage(ctx, period.nights)))
     period.features.unpersist()
     name = f"trends_{first}_{last}.html"
     target = str(Path(out).resolve()) if out else ctx.workspace.report(name)
@@ -54,3 +57,18 @@ def _overview(period: trends.Period, workspace: str, input_root: str) -> list[tu
                                f"{period.last}); hit rate {hit}"),
         ("nights with scores", ", ".join(period.nights) if period.nights else "none"),
     ]
+
+
+def list_coverage(ctx: RunContext, nights: list[str]) -> list[dict] | None:
+    """Coverage per night and office of the given nights' lists by the results recorded in the
+    workbench; None when the workspace has no results database (nothing was ever recorded)."""
+    from pipelines.jobs.outcomes import open_store
+    from pipelines.workbench.worklist import Worklists
+
+    store = open_store(ctx)
+    if store is None or not ctx.workspace.is_local:
+        return None
+    worklists = Worklists(ctx.workspace)
+    loaded = [(day, worklists.night(day)) for day in sorted(nights)]
+    rows = [(day, [r for office_rows in night.by_office.values() for r in office_rows]) for day, night in loaded if night]
+    return coverage_rows(rows, store.current())

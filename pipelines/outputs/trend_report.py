@@ -278,3 +278,27 @@ def selection_section(period: trends.Period) -> dict:
             "notes": ["Why each listed consignment was chosen: PROFILE (an analyst rule), MODEL (score), RANDOM "
                       "(the control sample), EXPLORATION (uncertain or novel)."],
             "tables": [table("Selected per night and basis", mix, ["night", "selection_basis", "selected"])]}
+
+
+COVERAGE_COLUMNS = ["night", "office", "listed", "with_result", "inspected", "seized", "hit_rate",
+                    "random_listed", "random_inspected", "random_pending", "skipped_controls"]
+
+
+def coverage_section(rows: list[dict] | None) -> dict:
+    """How far each office worked each night's list, from the workbench's recorded results."""
+    title = "Coverage of the lists by recorded results"
+    if rows is None:
+        return {"title": title, "plots": [], "tables": [], "notes": [
+            "No result was recorded in the inspector workbench of this workspace (`shiprisk serve`, "
+            "`shiprisk outcomes import`); outcomes read from the input root are counted above."]}
+    pdf = pd.DataFrame(rows, columns=[*COVERAGE_COLUMNS, "control_sample_intact"])
+    skipped = pdf[~pdf["control_sample_intact"].astype(bool)] if len(pdf) else pdf
+    pdf["skipped_controls"] = pdf["skipped_controls"].map(len) if len(pdf) else pdf["skipped_controls"]
+    notes = ["Listed = RED list and AMBER queue. Hit rate = seized / inspected among the listed rows with a "
+             "result. A RANDOM control row recorded NOT_INSPECTED is a skipped control: the control sample is "
+             "then no longer random, and evaluations on it lean toward what was easy to inspect."]
+    if len(skipped):
+        notes.append("Control sample NOT intact on: " + ", ".join(
+            f"{r.night} {r.office}" for r in skipped.itertuples()) + ".")
+    return {"title": title, "plots": [], "notes": notes,
+            "tables": [table("Per night and office", pdf, COVERAGE_COLUMNS)]}

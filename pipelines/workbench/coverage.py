@@ -84,3 +84,11 @@ def coverage_by_office(rows: Iterable[Mapping], results: Iterable[Mapping]) -> d
     for row in rows:
         offices.setdefault(str(row["customs_office"]), []).append(row)
     return {office: compute_coverage(office_rows, results) for office, office_rows in sorted(offices.items())}
+
+
+def coverage_rows(nights: Iterable[tuple[str, list[Mapping]]], results: Iterable[Mapping]) -> list[dict]:
+    """One row per (night, office) with its coverage figures, for a report table or a run record.
+    `nights`: (day, that night's worklist rows of every office), in the order to show."""
+    results = list(results)
+    return [{"night": day, "office": office, **figures.as_dict()}
+            for day, rows in nights for office, figures in coverage_by_office(rows, results).items()]
