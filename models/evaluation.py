@@ -140,3 +140,40 @@ def truth_at_capacity(scored: DataFrame, capacities: list[float]) -> dict:
         }
     base = scored.agg(F.avg(F.col("is_counterfeit").cast("double")).alias("rate"), F.count(F.lit(1)).alias("n")).first()
     return {"n": int(base["n"]), "base_rate": base["rate"], "at_capacity": results}
+
+
+def weekly_labelled(frame: pd.DataFrame, share: float) -> list[dict]:
+    """precision@`share` of the labelled rows per week of lodging (weeks start on Monday), so a
+    model that decays over its hold-out shows it; frame: lodged_date, label, score."""
+    if frame.empty:
+        return []
+    days = pd.to_datetime(frame["lodged_date"])
+    weeks = (days - pd.to_timedelta(days.dt.weekday, unit="D")).dt.date
+    rows = []
+    for week, part in frame.groupby(weeks.to_numpy(), sort=True):
+        labels, scores = part["label"].to_numpy(dtype=int), part["score"].to_numpy(dtype=float)
+        top = at_capacity(labels, scores, share)
+        rows.append({"week": str(week), "n": int(len(part)), "positives": int(labels.sum()),
+                     "k": top["k"], "precision": top["precision"]})
+    return rows
+
+
+def weekly_truth_at_capacity(scored: DataFrame, share: float) -> list[dict]:
+    """Against the ground truth, each day's top `share` by model and by oracle, summed per week of
+    lodging: model and oracle precision and their ratio. Only one row per week reaches the driver."""
+    frame = scored.select("lodged_date", "consignment_id", "score", "p_counterfeit",
+                          F.col("is_counterfeit").cast("int").alias("truth"))
+    flagged = daily_top_share(daily_top_share(frame, "score", share, "model_top"), "p_counterfeit", share, "oracle_top")
+    weekly = flagged.groupBy(F.date_trunc("week", F.col("lodged_date")).cast("date").alias("week")).agg(
+        F.count(F.lit(1)).alias("n"),
+        F.sum(F.col("model_top").cast("int")).alias("k"),
+        F.sum(F.when(F.col("model_top"), F.col("truth")).otherwise(0)).alias("model_hits"),
+        F.sum(F.when(F.col("oracle_top"), F.col("truth")).otherwise(0)).alias("oracle_hits"),
+    ).orderBy("week").collect()
+    rows = []
+    for r in weekly:
+        precision = r["model_hits"] / r["k"] if r["k"] else None
+        oracle = r["oracle_hits"] / r["k"] if r["k"] else None
+        rows.append({"week": r["week"].isoformat(), "n": int(r["n"]), "k": int(r["k"]), "precision": precision,
+                     "oracle_precision": oracle, "ratio_to_oracle": precision / oracle if oracle else None})
+    return rows

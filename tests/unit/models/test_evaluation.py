@@ -69,3 +69,21 @@ def test_a_view_with_one_outcome_says_which_metrics_it_cannot_give():
                                      "pr_curve": "nothing but seizures among 1 outcome"}
     full = labelled_metrics(pd.DataFrame({"label": [1, 0], "score": [0.9, 0.1], "seized_value_hkd": [5.0, None]}), [0.5])
     assert full["unavailable"] == {}
+
+
+def test_weekly_views_split_the_hold_out_by_week_of_lodging(spark):
+    from models.evaluation import weekly_labelled, weekly_truth_at_capacity
+
+    # 2026-09-06 is a Sunday (week of Monday 08-31), 09-07 a Monday (week of 09-07).
+    sun, mon = dt.date(2026, 9, 6), dt.date(2026, 9, 7)
+    rows = [("a", sun, 0.9, 0.9, True), ("b", sun, 0.1, 0.2, False),
+            ("c", mon, 0.9, 0.1, False), ("d", mon, 0.1, 0.8, True)]
+    df = spark.createDataFrame(rows, "consignment_id string, lodged_date date, score double, p_counterfeit double, "
+                                     "is_counterfeit boolean")
+    truth = weekly_truth_at_capacity(df, 0.5)
+    assert [(w["week"], w["k"], w["precision"], w["oracle_precision"], w["ratio_to_oracle"]) for w in truth] == [
+        ("2026-08-31", 1, 1.0, 1.0, 1.0), ("2026-09-07", 1, 0.0, 1.0, 0.0)]
+    labelled = pd.DataFrame({"lodged_date": [sun, sun, mon, mon], "label": [1, 0, 0, 1], "score": [0.9, 0.1, 0.9, 0.1]})
+    assert [(w["week"], w["n"], w["positives"], w["precision"]) for w in weekly_labelled(labelled, 0.5)] == [
+        ("2026-08-31", 2, 1, 1.0), ("2026-09-07", 2, 1, 0.0)]
+    assert weekly_labelled(labelled.iloc[0:0], 0.5) == []
