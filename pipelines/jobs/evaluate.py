@@ -8,7 +8,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from features.registry import model_inputs
-from models.evaluation import labelled_metrics, truth_at_capacity
+from models.evaluation import labelled_metrics, truth_at_capacity, weekly_labelled, weekly_truth_at_capacity
 from pipelines.io import tracking
 from pipelines.io.context import RunContext
 from pipelines.io.publish import staged_dir
@@ -27,6 +27,7 @@ def evaluate_window(model, features: DataFrame, outcomes: DataFrame, truth: Data
     """Metrics of `model` on the window; with drift_reference, also the window's feature profile."""
     capacities = [float(c) for c in eval_cfg["capacities"]]
     bins = int(eval_cfg.get("reliability_bins", 10))
+    headline_share = float(eval_cfg["headline_capacity"])
     scored_features = score_consignments(
         features.select("consignment_id", "lodged_date", *categorical, *numeric), model, numeric, categorical
     ).cache()
@@ -42,12 +43,15 @@ def evaluate_window(model, features: DataFrame, outcomes: DataFrame, truth: Data
             "inspected": labelled_metrics(labelled, capacities, bins),
             "random": labelled_metrics(labelled[labelled["selection_reason"] == "RANDOM"], capacities, bins),
             "baselines": _baselines(labelled),
+            # Decay over the hold-out shows week by week (headline capacity).
+            "by_week": {"inspected": weekly_labelled(labelled, headline_share)},
         }
         if truth is not None:
             with_truth = scored.join(
                 truth.select("consignment_id", "p_counterfeit", "is_counterfeit"), on="consignment_id", how="inner"
             )
             report["truth"] = truth_at_capacity(with_truth, capacities)
+            report["by_week"]["truth"] = weekly_truth_at_capacity(with_truth, headline_share)
             report["baselines"].update(_truth_baselines(labelled, truth))
         if drift_reference:
             from models.drift import profile_reference

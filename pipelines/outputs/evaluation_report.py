@@ -29,6 +29,13 @@ img{max-width:100%;border:1px solid #eee}
 </table>
 <p class="note">inspected: all consignments with an outcome (biased by the old targeting);
 random: the RANDOM control sample only (unbiased estimate); truth: synthetic ground truth, oracle = ranking by the true probability.</p>
+{% if week_rows %}<h2>By week of lodging (headline capacity)</h2>
+<table><tr><th>view</th><th>week from</th><th>consignments</th><th>k</th><th>precision</th><th>oracle precision</th><th>ratio to oracle</th></tr>
+{% for row in week_rows %}<tr><td>{{ row.view }}</td><td>{{ row.week }}</td><td>{{ row.n }}</td><td>{{ row.k }}</td>
+<td>{{ row.precision }}</td><td>{{ row.oracle }}</td><td>{{ row.ratio }}</td></tr>{% endfor %}
+</table>
+<p class="note">A model decays as patterns move: a falling precision from week to week says retrain sooner.
+inspected: labelled rows of the week (consignments = outcomes); truth: every consignment of the week.</p>{% endif %}
 <h2>Baselines</h2>
 <table><tr><th>baseline</th><th>value</th></tr>
 {% for k, v in baselines.items() %}<tr><td>{{ k }}</td><td>{{ v }}</td></tr>{% endfor %}
@@ -50,6 +57,12 @@ def capacity_rows(report: dict) -> list[dict]:
                          "recall": _fmt(m.get("recall")), "value_captured": _fmt(m.get("value_captured")),
                          "oracle": _fmt(m.get("oracle_precision"))})
     return rows
+
+
+def week_rows(report: dict) -> list[dict]:
+    return [{"view": view, "week": w["week"], "n": w["n"], "k": w["k"], "precision": _fmt(w.get("precision")),
+             "oracle": _fmt(w.get("oracle_precision")), "ratio": _fmt(w.get("ratio_to_oracle"))}
+            for view, weeks in (report.get("by_week") or {}).items() for w in weeks]
 
 
 def plot_pngs(report: dict) -> dict[str, str]:
@@ -121,6 +134,7 @@ def write_report(report: dict, headline: dict, out_dir: str, title: str, subtitl
     env = Environment(autoescape=select_autoescape(default=True))
     html = env.from_string(_TEMPLATE).render(
         title=title, subtitle=subtitle, headline=headline, capacity_rows=capacity_rows(report),
+        week_rows=week_rows(report),
         baselines={k: _fmt(v) for k, v in report.get("baselines", {}).items()}, plots=plots,
     )
     html_path = out / "evaluation.html"
