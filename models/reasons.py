@@ -11,7 +11,9 @@ no eval, only a closed set of formats (`{x:,.0f}`, `{x:.2f}`) and filters (see F
 `lower`, `upper`, `words` ("BELT_AND_ROAD" -> "belt and road"), `num` (at most two decimals, none
 for a whole number), `hub` ("NONE" -> "direct", else "via <hub>"), `list` ("A;B;C" -> "A, B and C"), `via` (the same with "via ", or
 "direct" when empty), `days_ago` (0 -> "today"), `source` (a watch-list source code -> its
-readable name) and `typical` (the typical range of that column, e.g. "1-2"). Array columns
+readable name), `typical` (the typical range of that column, e.g. "1-2") and `vs_all` (for a
+category: "average a score of 0.041 tonight against 0.012 overall", the mean score of the
+night's consignments with that value against all of them). Array columns
 are joined with ";" first, so a list never prints as "[]". Inside feature templates `{value}`,
 `{feature}` and `{meaning}` refer to the contribution. If a value a template needs is missing,
 the generic template is used instead, so a reason never shows a blank.
@@ -19,13 +21,16 @@ the generic template is used instead, so a reason never shows a blank.
 A feature template is text, or a mapping with `text` and one condition that says when the
 value is worth telling (else the contribution gives no reason at all):
 - `unusual: {column: c, side: high|low|either}`: c lies outside its typical range on that side;
-- `present: c`: c is set (not null, 0, empty or NONE).
+- `present: c`: c is set (not null, 0, empty or NONE);
+- `riskier: c`: the night's consignments with this row's value of c score higher on average than
+  all of them (a category that raises the score says why: its consignments are riskier).
 A key holding `<role>` stands for one template per party role (exporter, consignor, ...),
 `<role>` replaced in the key and the text alike.
 
-The typical ranges and the source names come from the caller (`context`): this module reads
-no file. `typical_ranges` computes the ranges as quantiles of columns over a frame (the night
-uses the day's scored consignments).
+The typical ranges, category scores and source names come from the caller (`context`): this
+module reads no file. `typical_ranges` computes the ranges as quantiles of columns over a frame
+and `category_scores` the mean score per value of categorical columns (the night uses the day's
+scored consignments for both).
 """
 from __future__ import annotations
 
@@ -55,7 +60,7 @@ DEFAULT_TEMPLATES = {
     "features": {},
 }
 _NUMBER_SPEC = re.compile(r"^,?\.\df$")
-_CONTEXT_FILTERS = ("typical", "source")
+_CONTEXT_FILTERS = ("typical", "source", "vs_all")
 
 
 def _and_list(col: Column) -> Column:
@@ -116,6 +121,33 @@ def typical_ranges(df: DataFrame, columns: Iterable[str], quantiles: Iterable[fl
     return {c: (float(row[c][0]), float(row[c][1])) for c in wanted if row[c] is not None and None not in row[c]}
 
 
+def category_scores(df: DataFrame, columns: Iterable[str], score: str = "score_adjusted") -> dict[str, Any]:
+    """{"overall": mean score, "by": {column: {value: mean score}}} over df's rows; one grouping,
+    one row per (column, value) to the driver (categories are few)."""
+    wanted = sorted(c for c in set(columns) if c in df.columns)
+    overall = df.agg(F.avg(F.col(score))).first()[0]
+    if not wanted or overall is None:
+        return {"overall": overall, "by": {}}
+    pairs = F.explode(F.array(*[F.struct(F.lit(c).alias("column"), F.col(c).cast("string").alias("value"))
+                                for c in wanted]))
+    exploded = df.select(F.col(score).alias("score"), pairs.alias("p")).where(F.col("p.value").isNotNull())
+    rows = exploded.groupBy(F.col("p.column").alias("column"), F.col("p.value").alias("value")).agg(
+        F.avg("score").alias("mean")).collect()
+    by: dict[str, dict[str, float]] = {c: {} for c in wanted}
+    for r in rows:
+        by[r["column"]][r["value"]] = float(r["mean"])
+    return {"overall": float(overall), "by": by}
+
+
+def _vs_all(name: str, col: Column, context: Mapping[str, Any]) -> Column:
+    scores = context.get("category_scores") or {}
+    by, overall = (scores.get("by") or {}).get(name), scores.get("overall")
+    if not by or overall is None:
+        return F.lit(None).cast("string")
+    text = {v: f"average a score of {m:.3f} tonight against {overall:.3f} overall" for v, m in sorted(by.items())}
+    return F.try_element_at(F.create_map(*[F.lit(x) for pair in text.items() for x in pair]), col.cast("string"))
+
+
 def _fields(template: str, where: str) -> list[tuple[str, str | None, str, str]]:
     """(literal, column, format spec, filter) pieces; raises on anything outside the small language."""
     try:
@@ -152,6 +184,8 @@ def render(template: str, resolve: Callable[[str], Column], where: str = "",
         col = resolve(name)
         if spec:
             col = F.when(col.isNull(), F.lit(None)).otherwise(F.format_string("%" + spec, col.cast("double")))
+        elif filt == "vs_all":
+            col = _vs_all(name, col, context)
         elif filt == "source":
             names = context.get("source_names") or {}
             pairs = [F.lit(str(x)) for code, name_ in sorted(names.items()) for x in (code, name_)]
@@ -195,7 +229,7 @@ def feature_templates(templates: Mapping[str, Any]) -> dict[str, dict[str, Any]]
     for feature, entry in _merged(templates)["features"].items():
         entry = {"text": entry} if isinstance(entry, str) else dict(entry or {})
         out[feature] = {"text": str(entry.get("text", "")), "unusual": entry.get("unusual"),
-                        "present": entry.get("present"), "_keys": sorted(entry)}
+                        "present": entry.get("present"), "riskier": entry.get("riskier"), "_keys": sorted(entry)}
     return out
 
 
@@ -210,6 +244,14 @@ def typical_columns(templates: Mapping[str, Any]) -> set[str]:
             wanted.add(str(spec["unusual"]["column"]))
     for text in texts:
         wanted |= {name for _, name, _, filt in _fields(text, "") if name and filt == "typical"}
+    return wanted
+
+
+def category_columns(templates: Mapping[str, Any]) -> set[str]:
+    """Columns whose per-value mean score the templates use (`|vs_all` or a `riskier` condition)."""
+    wanted = {str(spec["riskier"]) for spec in feature_templates(templates).values() if spec["riskier"]}
+    for spec in feature_templates(templates).values():
+        wanted |= {name for _, name, _, filt in _fields(spec["text"], "") if name and filt == "vs_all"}
     return wanted
 
 
@@ -237,18 +279,19 @@ def check_templates(templates: Mapping[str, Any], columns: Iterable[str]) -> Non
 
 
 def _check_condition(where: str, spec: Mapping[str, Any], known: set[str]) -> None:
-    extra = sorted(set(spec["_keys"]) - {"text", "unusual", "present"})
-    if extra or not spec["text"] or (spec["unusual"] and spec["present"]):
-        raise UserError(f"reason template {where}: give `text` and at most one of `unusual`, `present` "
+    extra = sorted(set(spec["_keys"]) - {"text", "unusual", "present", "riskier"})
+    if extra or not spec["text"] or sum(bool(spec[k]) for k in ("unusual", "present", "riskier")) > 1:
+        raise UserError(f"reason template {where}: give `text` and at most one of `unusual`, `present`, `riskier` "
                         f"(unexpected: {extra}); fix conf/base/reasons.yaml")
     unusual = spec["unusual"]
     if unusual is not None and not (isinstance(unusual, Mapping) and unusual.get("column") in known
                                     and unusual.get("side") in SIDES and len(unusual) == 2):
         raise UserError(f"reason template {where}: unusual must be {{column: <a known column>, side: one of "
                         f"{list(SIDES)}}}, got {unusual!r}; fix conf/base/reasons.yaml")
-    if spec["present"] is not None and spec["present"] not in known:
-        raise UserError(f"reason template {where}: present names unknown column {spec['present']!r}; "
-                        "fix conf/base/reasons.yaml")
+    for key in ("present", "riskier"):
+        if spec[key] is not None and spec[key] not in known:
+            raise UserError(f"reason template {where}: {key} names unknown column {spec[key]!r}; "
+                            "fix conf/base/reasons.yaml")
 
 
 def _is_set(col: Column) -> Column:
@@ -260,6 +303,13 @@ def _worth_telling(spec: Mapping[str, Any], context: Mapping[str, Any]) -> Colum
     """The template's condition; an `unusual` column without a known typical range always passes."""
     if spec["present"]:
         return _is_set(F.col(spec["present"]))
+    if spec["riskier"]:
+        scores = context.get("category_scores") or {}
+        by, overall = (scores.get("by") or {}).get(spec["riskier"]), scores.get("overall")
+        if not by or overall is None:
+            return F.lit(True)
+        riskier = sorted(v for v, m in by.items() if m > overall)
+        return F.coalesce(F.col(spec["riskier"]).cast("string").isin(riskier), F.lit(False)) if riskier else F.lit(False)
     unusual = spec["unusual"]
     typical = (context.get("typical") or {}).get(unusual["column"]) if unusual else None
     if not typical:
@@ -322,8 +372,8 @@ def add_reasons(df: DataFrame, profiles: Iterable, templates: Mapping[str, Any],
     Needs selection_basis, profile_hits and score_adjusted (models.selection adds them);
     uses top_contributions when present. `meanings` maps feature -> meaning for the generic
     template; by default the feature registry's. `context` holds what the templates compare
-    with: `typical` (column -> (low, high), see typical_ranges) and `source_names` (watch-list
-    source code -> readable name).
+    with: `typical` (column -> (low, high), see typical_ranges), `category_scores` (see
+    category_scores) and `source_names` (watch-list source code -> readable name).
     """
     context = context or {}
     merged = _merged(templates)

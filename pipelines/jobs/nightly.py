@@ -21,7 +21,7 @@ from pyspark.sql import functions as F
 
 from features.registry import model_inputs
 from models.drift import drift_against
-from models.reasons import DEFAULT_TEMPLATES, add_reasons, typical_columns, typical_ranges
+from models.reasons import DEFAULT_TEMPLATES, add_reasons, category_columns, category_scores, typical_columns, typical_ranges
 from models.selection import queue_for_office, select_for_inspection
 from pipelines.errors import ReconciliationError
 from pipelines.io import tracking
@@ -97,9 +97,9 @@ def _score_select_publish(ctx: RunContext, day: str, validated: ValidationResult
             selected = _rank(select_for_inspection(scored, targeting.profiles, targeting.policy, day,
                                                    targeting.templates)).cache()
             counts = _selection_counts(selected)
-            typical = _typical(selected, targeting)
+            comparisons = _comparisons(selected, targeting)
         with ctx.progress.stage(f"explain {counts['selected']} selected consignments and the AMBER queue"):
-            listed = _explain_listed(ctx, selected, champion, targeting, typical, validated)
+            listed = _explain_listed(ctx, selected, champion, targeting, comparisons, validated)
             counts["amber_queued"] = int((~listed["selected"].astype(bool)).sum())
         # From the cached selection: `scored` itself would run the model over the day again.
         drift = _drift(ctx, champion, selected.select(*champion.numeric, *champion.categorical, "score"))
@@ -114,21 +114,23 @@ def _score_select_publish(ctx: RunContext, day: str, validated: ValidationResult
     return summary
 
 
-def _typical(selected: DataFrame, targeting: Targeting) -> dict:
-    """The typical range of every column the reason templates compare with, over the day's rows."""
+def _comparisons(selected: DataFrame, targeting: Targeting) -> dict:
+    """What the reasons compare a row with, over the day's scored rows: the typical range of every
+    column the templates name, and the mean score per value of their categories."""
     quantiles = targeting.templates.get("typical_quantiles", DEFAULT_TEMPLATES["typical_quantiles"])
-    return typical_ranges(selected, typical_columns(targeting.templates), quantiles)
+    return {"typical": typical_ranges(selected, typical_columns(targeting.templates), quantiles),
+            "category_scores": category_scores(selected, category_columns(targeting.templates))}
 
 
-def _explain_listed(ctx: RunContext, selected: DataFrame, champion: Champion, targeting: Targeting, typical: dict,
-                    validated: ValidationResult):
+def _explain_listed(ctx: RunContext, selected: DataFrame, champion: Champion, targeting: Targeting,
+                    comparisons: dict, validated: ValidationResult):
     """The RED list and the AMBER queue with their reasons and worklist details, as pandas."""
     queued = queue_for_office(selected, targeting.policy)
     k = 2 * int(targeting.templates.get("max_reasons", DEFAULT_TEMPLATES["max_reasons"]))  # some may not be told
     contributions = explain_consignments(queued, champion.model, champion.numeric, champion.categorical, k=k)
     # contributions: one row per consignment of `queued`.
     reasons_input = queued.drop("reasons").join(contributions, on="consignment_id", how="left")
-    context = {"typical": typical, "source_names": targeting.source_names}
+    context = {**comparisons, "source_names": targeting.source_names}
     explained = add_reasons(reasons_input, targeting.profiles, targeting.templates, context=context)
     detailed = add_worklist_details(explained, validated.valid, ctx.settings["features"]["fx_fallback_hkd_per_unit"],
                                     targeting.source_names)

@@ -3,7 +3,7 @@ import yaml
 from pyspark.sql import types as T
 
 from models.profiles import DETAIL_COLUMNS, parse_profiles, profile_columns
-from models.reasons import add_reasons, check_templates, feature_templates, range_text, typical_ranges
+from models.reasons import add_reasons, category_scores, check_templates, feature_templates, range_text, typical_ranges
 from pipelines.errors import UserError
 from pipelines.io.settings import conf_root
 
@@ -146,13 +146,16 @@ def test_shipped_templates_read_as_sentences_with_the_comparison(spark):
          "top_contributions": [("watchlist_any", "1.0", 0.9)]},
         {"consignment_id": "DIRECT_PATH", "dest_region": "NORTH_AMERICA", "last_hub": "NONE", "hub_region_count_90d": 12,
          "gross_weight_kg": 13.0, "top_contributions": [("hub_region_rarity_90d", "7.5", 0.3), ("gross_weight_kg", "13.0", 0.2)]},
+        {"consignment_id": "BY_AIR", "transport_mode": "AIR", "top_contributions": [("transport_mode", "AIR", 0.3)]},
+        {"consignment_id": "BY_SEA", "transport_mode": "SEA", "top_contributions": [("transport_mode", "SEA", 0.3)]},
         {"consignment_id": "FLAG_OFF", "is_vague_description": 0, "main_goods_description": "bags",
          "top_contributions": [("is_vague_description", "0.0", 0.9)]},
     ]
     context = {"typical": {"route_count_90d": (350.0, 2877.0), "consignee_distinct_destinations_365d": (1.0, 2.0),
                            "exporter_seizure_rate_365d": (0.05, 0.05), "exporter_seizures_365d": (0.0, 0.0),
                            "hub_region_count_90d": (2568.0, 4871.0), "gross_weight_kg": (24.97, 1578.2)},
-               "source_names": {"MO": "Macao customs", "GD": "Guangdong customs"}}
+               "source_names": {"MO": "Macao customs", "GD": "Guangdong customs"},
+               "category_scores": {"overall": 0.012, "by": {"transport_mode": {"AIR": 0.041, "SEA": 0.005}}}}
     out = add_reasons(_shipped_frame(spark, rows), [], _shipped(), context=context)
     got = {r.consignment_id: r.reasons for r in out.collect()}
 
@@ -172,6 +175,8 @@ def test_shipped_templates_read_as_sentences_with_the_comparison(spark):
     assert got["DIRECT_PATH"][:2] == [
         "uncommon path to region north america (direct): 12 consignments in 90 days; typical paths 2,568-4,871",
         "13 kg gross; typical consignments weigh 25-1,578 kg"]
+    assert got["BY_AIR"][0] == "sent by air; such consignments average a score of 0.041 tonight against 0.012 overall"
+    assert got["BY_SEA"] == ["risk score 0.61"]  # sea consignments score lower than most: no reason in "sea"
     assert got["FLAG_OFF"] == ["risk score 0.61"]  # a flag that is off is no reason, whatever SHAP says
     for reasons in got.values():
         assert not any("[]" in r or ".0 " in r or r.endswith(".0") for r in reasons), reasons
@@ -181,6 +186,14 @@ def test_typical_ranges_are_quantiles_of_the_frame(spark):
     frame = spark.createDataFrame([(float(i), None) for i in range(1, 101)], "x double, empty double")
     got = typical_ranges(frame, ["x", "empty", "absent"], [0.25, 0.75])
     assert got == {"x": (25.0, 75.0)}
+
+
+def test_category_scores_are_mean_scores_per_value(spark):
+    frame = spark.createDataFrame([("AIR", 0.3), ("AIR", 0.1), ("SEA", 0.02), (None, 0.06)],
+                                  "transport_mode string, score_adjusted double")
+    got = category_scores(frame, ["transport_mode", "absent"])
+    assert got["overall"] == pytest.approx(0.12)
+    assert got["by"]["transport_mode"] == pytest.approx({"AIR": 0.2, "SEA": 0.02})
 
 
 def test_array_lists_profiles_and_numbers_print_plainly(spark):
@@ -208,6 +221,8 @@ def test_array_lists_profiles_and_numbers_print_plainly(spark):
     ({"text": "x", "unusual": {"column": "nope", "side": "high"}}, "unusual must be"),
     ({"text": "x", "unusual": {"column": "unit_value_hkd", "side": "up"}}, "unusual must be"),
     ({"text": "x", "present": "nope"}, "present names unknown column"),
+    ({"text": "x", "riskier": "nope"}, "riskier names unknown column"),
+    ({"text": "x", "riskier": "route_ports", "present": "route_ports"}, "at most one of"),
     ({"text": "x", "when": "y"}, "unexpected: ['when']"),
     ({"text": "{unit_value_hkd|typical"}, "reason template features.x"),
 ])
