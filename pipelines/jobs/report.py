@@ -8,6 +8,7 @@ from pathlib import Path
 from pipelines.io import tracking
 from pipelines.io.context import RunContext
 from pipelines.io.publish import staged_dir
+from pipelines.jobs.outcomes import open_store, refresh_recorded
 from pipelines.outputs import trend_report, trends
 from pipelines.workbench.coverage import coverage_rows
 
@@ -17,8 +18,10 @@ def write_trend_report(ctx: RunContext, input_root: str, first: dt.date, last: d
     """Computes, writes and logs the report; returns its path and the overview rows."""
     rcfg, progress = ctx.settings["report"], ctx.progress
     spark = ctx.spark
+    with ctx.writer_lock(f"report {first}..{last}"):  # the refresh rewrites W/recorded
+        recorded = refresh_recorded(ctx)
     with progress.stage(f"read features, outcomes and nightly scores of {first}..{last}"):
-        period = trends.load_period(spark, ctx.workspace, input_root, first, last, ctx.settings)
+        period = trends.load_period(spark, ctx.workspace, input_root, first, last, ctx.settings, recorded)
         period.features = period.features.select(*trend_report.feature_columns(rcfg)).cache()
         overview = _overview(period, ctx.workspace.root, input_root)
     sections = trend_report.build_sections(ctx, period, input_root)
@@ -62,7 +65,6 @@ def _overview(period: trends.Period, workspace: str, input_root: str) -> list[tu
 def list_coverage(ctx: RunContext, nights: list[str]) -> list[dict] | None:
     """Coverage per night and office of the given nights' lists by the results recorded in the
     workbench; None when the workspace has no results database (nothing was ever recorded)."""
-    from pipelines.jobs.outcomes import open_store
     from pipelines.workbench.worklist import Worklists
 
     store = open_store(ctx)

@@ -43,8 +43,9 @@ class Period:
 
 
 def load_period(spark: SparkSession, workspace: Workspace, input_root: str, first: dt.date, last: dt.date,
-                settings: dict) -> Period:
-    """The period's features, outcomes known at its end, and nightly scores."""
+                settings: dict, recorded: str | None = None) -> Period:
+    """The period's features, outcomes known at its end (the input root's and, given `recorded`,
+    the results recorded in the workbench), and nightly scores."""
     days = days_between(first, last)
     feature_days = sorted(set(days) & set(stored_days(spark, workspace.features)))
     if not feature_days:
@@ -53,16 +54,16 @@ def load_period(spark: SparkSession, workspace: Workspace, input_root: str, firs
     lag = int(settings["report"]["outcome_partition_lag_days"])
     outcome_days = days_between(first, last + dt.timedelta(days=lag))
     nights = sorted(set(days) & set(stored_days(spark, workspace.nights)))
-    outcomes = read_known_outcomes(spark, input_root, outcome_days, last, settings["validation"])
+    outcomes = read_known_outcomes(spark, input_root, outcome_days, last, settings["validation"], recorded)
     return Period(first, last, read_features(spark, workspace, feature_days), outcomes,
                   _read_scores(spark, workspace, nights), feature_days, nights)
 
 
 def read_known_outcomes(spark: SparkSession, input_root: str, days: list[str], known_by: dt.date,
-                        vcfg: dict) -> DataFrame:
+                        vcfg: dict, recorded: str | None = None) -> DataFrame:
     """consignment_id, inspected_on, selection_reason, label: the latest valid outcome of each
     consignment among those inspected on or before `known_by`."""
-    known = read_valid_outcomes(spark, input_root, days, vcfg, known_by)
+    known = read_valid_outcomes(spark, input_root, days, vcfg, known_by, recorded)
     return known.select("consignment_id", "inspected_on", "selection_reason",
                         (F.col("result") == "SEIZED").cast("int").alias("label"))
 

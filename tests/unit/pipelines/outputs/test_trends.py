@@ -106,6 +106,17 @@ def test_read_known_outcomes_keeps_latest_known_valid_row(spark, settings, tmp_p
     assert known("2026-06-05") == [("c1", "2026-06-05", "RISK", 1), ("c4", "2026-06-05", "RANDOM", 0)]
 
 
+def test_read_known_outcomes_counts_recorded_results_beside_the_feed(spark, settings, tmp_path):
+    feed, recorded = tmp_path / "feed", tmp_path / "recorded"
+    _write_outcomes(feed, "2026-06-02", ["c1,2026-06-02,RISK,CLEAN,,,", "c2,2026-06-02,RANDOM,CLEAN,,,"])
+    # The workbench's record of the same inspection of c1 (a seizure) wins; c5 is only recorded.
+    _write_outcomes(recorded, "2026-06-02", ["c1,2026-06-02,RISK,SEIZED,3,90,TRADEMARK", "c5,2026-06-02,EXPLORATION,SEIZED,1,5,"])
+    rows = trends.read_known_outcomes(spark, str(feed), ["2026-06-02"], D("2026-06-02"), settings["validation"],
+                                      str(recorded)).collect()
+    assert sorted((r.consignment_id, r.selection_reason, r.label) for r in rows) == [
+        ("c1", "RISK", 1), ("c2", "RANDOM", 0), ("c5", "EXPLORATION", 1)]
+
+
 def test_random_sample_performance_uses_only_random_rows_of_scored_nights(spark):
     scores = spark.createDataFrame(
         [(c, D(n), s, r, False, None) for c, n, s, r in [
