@@ -24,10 +24,7 @@ AMBER_REASON = "RISK"
 
 def open_store(ctx: RunContext) -> ResultStore | None:
     """The results database, or None when none was ever created (SQLite default, file absent)."""
-    ws = ctx.workspace
-    if not ctx.settings.get("workbench", {}).get("database_url") and not (ws.is_local and ws.workbench_db.exists()):
-        return None
-    return ResultStore.for_workspace(ws, ctx.settings)
+    return ResultStore.existing(ctx.workspace, ctx.settings)
 
 
 def _spark_for(ctx: RunContext, root: str):

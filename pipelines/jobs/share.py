@@ -46,10 +46,8 @@ def _recorded_results(ctx: RunContext) -> list[dict]:
     """The workbench's current results, if this workspace has a results database at all."""
     from pipelines.workbench.store import ResultStore
 
-    if not (ctx.settings.get("workbench") or {}).get("database_url") and not (
-            ctx.workspace.is_local and ctx.workspace.workbench_db.exists()):
-        return []
-    return ResultStore.for_workspace(ctx.workspace, ctx.settings).current()
+    store = ResultStore.existing(ctx.workspace, ctx.settings)
+    return store.current() if store is not None else []
 
 
 def _consignments(ctx: RunContext, input_root: str, days: list[str], only: str | None) -> DataFrame:

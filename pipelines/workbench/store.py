@@ -145,6 +145,15 @@ class ResultStore:
             url = f"sqlite:///{workspace.workbench_db}"
         return cls(url)
 
+    @classmethod
+    def existing(cls, workspace: Workspace, settings: dict) -> ResultStore | None:
+        """The workspace's results database, or None when none was ever created (no database URL
+        configured and no SQLite file in the workspace): nothing was recorded, nothing is created."""
+        configured = (settings.get("workbench") or {}).get("database_url")
+        if not configured and not (workspace.is_local and workspace.workbench_db.exists()):
+            return None
+        return cls.for_workspace(workspace, settings)
+
     def record(self, entries: list[ResultEntry], user: str, channel: str, today: dt.date | None = None) -> list[int]:
         """Add one version per entry, all or none; the versions given, in order."""
         if channel not in CHANNELS:
