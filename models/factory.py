@@ -239,3 +239,22 @@ def to_model_frame(pdf, numeric: list[str], categorical: list[str]):
     for name in numeric:
         frame[name] = frame[name].astype("float64")
     return frame
+
+
+class StaleModelError(ValueError):
+    """A stored model that needs a feature this code no longer defines."""
+
+
+def fitted_inputs(model, numeric: list[str], categorical: list[str]) -> tuple[list[str], list[str]]:
+    """(numeric, categorical) columns `model` was fitted on, in its own order, split by the kinds
+    of the current registry (`numeric`, `categorical`). A model trained before a feature was added
+    keeps scoring without it (until a retrained model is promoted); one that needs a feature the
+    registry no longer defines cannot score, and StaleModelError names it."""
+    fitted = [str(c) for c in getattr(model, "feature_names_in_", [])]
+    if not fitted:  # fitted on an array: the registry's columns are all it can have seen
+        return numeric, categorical
+    gone = [c for c in fitted if c not in set(numeric) | set(categorical)]
+    if gone:
+        raise StaleModelError(f"the model was trained on feature(s) this code no longer defines: {', '.join(gone)}")
+    # to_model_frame puts categorical columns first, then numeric: the order of `fitted`.
+    return [c for c in fitted if c in set(numeric)], [c for c in fitted if c in set(categorical)]

@@ -5,6 +5,10 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from features.registry import model_inputs
+from models.factory import StaleModelError, fitted_inputs
+from pipelines.errors import NoModelError
+
 CONTRIBUTIONS_TYPE = T.ArrayType(
     T.StructType(
         [
@@ -14,6 +18,16 @@ CONTRIBUTIONS_TYPE = T.ArrayType(
         ]
     )
 )
+
+
+def stored_model_inputs(model, version: str) -> tuple[list[str], list[str]]:
+    """(numeric, categorical) columns a stored model version reads: those it was fitted on, so a
+    model trained before a feature was added keeps scoring until a retrained one is promoted."""
+    try:
+        return fitted_inputs(model, *model_inputs())
+    except StaleModelError as exc:
+        raise NoModelError(f"model version {version} cannot score with this code: {exc}. Train a model on this "
+                           "code (`shiprisk train`) and promote it, or roll back the code") from exc
 
 
 def score_consignments(features: DataFrame, model, numeric: list[str], categorical: list[str]) -> DataFrame:

@@ -7,12 +7,11 @@ import datetime as dt
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from features.registry import model_inputs
 from models.evaluation import labelled_metrics, truth_at_capacity, weekly_labelled, weekly_truth_at_capacity
 from pipelines.io import tracking
 from pipelines.io.context import RunContext
 from pipelines.io.publish import staged_dir
-from pipelines.io.scoring import score_consignments
+from pipelines.io.scoring import score_consignments, stored_model_inputs
 from pipelines.io.workspace import days_between
 from pipelines.jobs.windows import load_window
 from pipelines.outputs.evaluation_report import write_report
@@ -132,10 +131,10 @@ def _evaluate_versions(ctx: RunContext, input_root: str, first: dt.date, last: d
     eval_cfg = cfg["evaluation"]
     window = load_window(ctx, input_root, days_between(first, last),
                          label_days=_label_days(last, int(eval_cfg["label_lag_days"])))
-    numeric, categorical = model_inputs()
     features = window.features.cache()
     results = {}
     for version, model in models.items():
+        numeric, categorical = stored_model_inputs(model, version)
         with progress.stage(f"evaluate version {version} on {first}..{last}"):
             report = evaluate_window(model, features, window.outcomes, window.truth, numeric, categorical, eval_cfg)
         results[version] = {"report": report, "headline": headline(report, float(eval_cfg["headline_capacity"]))}

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from features.registry import model_inputs
 from models.drift import drift_against
 from models.reasons import DEFAULT_TEMPLATES, add_reasons, category_columns, category_scores, typical_columns, typical_ranges
 from models.selection import queue_for_office, select_for_inspection
@@ -27,9 +26,10 @@ from pipelines.errors import ReconciliationError
 from pipelines.io import tracking
 from pipelines.io.context import RunContext
 from pipelines.io.publish import publish_dir, put_text, staged_dir
-from pipelines.io.scoring import explain_consignments, score_consignments
+from pipelines.io.scoring import explain_consignments, score_consignments, stored_model_inputs
 from pipelines.io.spark import session_facts
 from pipelines.jobs.features import build_features_and_consignments
+from pipelines.jobs.outcomes import coverage_summary, refresh_recorded
 from pipelines.outputs.lists import COLUMNS as LIST_COLUMNS
 from pipelines.outputs.lists import Targeting, load_targeting, write_inspection_lists
 from pipelines.outputs.worklist import add_worklist_details, worklist_columns, worklist_table, write_worklist
@@ -56,7 +56,7 @@ def load_champion(ctx: RunContext) -> Champion:
     with ctx.progress.stage("load champion model"):
         model, version = tracking.load_model(name, tracking.CHAMPION)
         run_id = tracking.client().get_model_version(name, version).run_id
-    numeric, categorical = model_inputs()
+    numeric, categorical = stored_model_inputs(model, version)
     return Champion(model, version, run_id, numeric, categorical)
 
 
@@ -73,8 +73,9 @@ def nightly(ctx: RunContext, input_root: str, run_date: dt.date) -> dict:
     champion = load_champion(ctx)
     with ctx.writer_lock(f"nightly {day}"):
         started = time.time()
+        recorded = refresh_recorded(ctx)  # results recorded in the workbench count like the feed's outcomes
         with ctx.progress.stage(f"validate {day}"):
-            validated = validate_inputs(ctx, input_root, [day])
+            validated = validate_inputs(ctx, input_root, [day], recorded=recorded)
         with ctx.progress.stage("build features"):
             built = build_features_and_consignments(ctx, validated.valid, [day])
         return _score_select_publish(ctx, day, validated, built, champion, targeting, started)
@@ -254,5 +255,5 @@ def _summary(ctx: RunContext, day: str, validated: ValidationResult, counts: dic
         "validation": v, "timings_seconds": ctx.progress.timings, "spark": session_facts(ctx.spark),
         "drift_status": drift["status"], "drift_not_measured_because": drift["reason"],
         "drift_psi": drift["psi"], "drift_warnings": drift["warnings"], "drift_threshold": drift["threshold"],
-        "outputs": outputs,
+        "outputs": outputs, "list_coverage": coverage_summary(ctx, day),
     }

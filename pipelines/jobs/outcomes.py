@@ -127,5 +127,38 @@ def import_results(ctx: RunContext, path: str, office: str, day: dt.date, user: 
             "listed": len(listed)}
 
 
-__all__ = ["DayWritten", "XlsxRefused", "export_outcomes", "import_results", "listed_consignments",
-           "open_store", "refresh_recorded"]
+
+
+def list_coverage(ctx: RunContext, nights: list[str]) -> list[dict] | None:
+    """Coverage per night and office of the given nights' lists by the results recorded in the
+    workbench; None when the workspace has no results database (nothing was ever recorded)."""
+    from pipelines.workbench.coverage import coverage_rows
+    from pipelines.workbench.worklist import Worklists
+
+    store = open_store(ctx)
+    if store is None or not ctx.workspace.is_local:
+        return None
+    worklists = Worklists(ctx.workspace)
+    loaded = [(day, worklists.night(day)) for day in sorted(nights)]
+    rows = [(day, [r for office_rows in night.by_office.values() for r in office_rows]) for day, night in loaded if night]
+    return coverage_rows(rows, store.current())
+
+
+def coverage_summary(ctx: RunContext, day: str) -> dict:
+    """For the night's run record: how far the lists of the `workbench.coverage_nights` nights
+    before `day` were worked (results recorded so far), per night and office, with totals."""
+    nights = days_between(dt.date.fromisoformat(day) - dt.timedelta(days=int(ctx.settings["workbench"]["coverage_nights"])),
+                          dt.date.fromisoformat(day) - dt.timedelta(days=1))
+    rows = list_coverage(ctx, nights)
+    if rows is None:
+        return {"nights": nights, "status": "NO_RESULTS_DATABASE", "rows": []}
+    keys = ("listed", "with_result", "inspected", "seized", "random_listed", "random_inspected", "random_pending")
+    totals = {k: sum(r[k] for r in rows) for k in keys}
+    totals["hit_rate"] = totals["seized"] / totals["inspected"] if totals["inspected"] else None
+    skipped = [f"{r['night']} {r['office']}: {c}" for r in rows for c in r["skipped_controls"]]
+    return {"nights": nights, "status": "CONTROL_SAMPLE_SKIPPED" if skipped else "OK", "totals": totals,
+            "skipped_controls": skipped, "rows": rows}
+
+
+__all__ = ["DayWritten", "XlsxRefused", "coverage_summary", "export_outcomes", "import_results", "list_coverage",
+           "listed_consignments", "open_store", "refresh_recorded"]

@@ -8,9 +8,8 @@ from pathlib import Path
 from pipelines.io import tracking
 from pipelines.io.context import RunContext
 from pipelines.io.publish import staged_dir
-from pipelines.jobs.outcomes import open_store, refresh_recorded
+from pipelines.jobs.outcomes import list_coverage, refresh_recorded
 from pipelines.outputs import trend_report, trends
-from pipelines.workbench.coverage import coverage_rows
 
 
 def write_trend_report(ctx: RunContext, input_root: str, first: dt.date, last: dt.date,
@@ -61,16 +60,3 @@ def _overview(period: trends.Period, workspace: str, input_root: str) -> list[tu
         ("nights with scores", ", ".join(period.nights) if period.nights else "none"),
     ]
 
-
-def list_coverage(ctx: RunContext, nights: list[str]) -> list[dict] | None:
-    """Coverage per night and office of the given nights' lists by the results recorded in the
-    workbench; None when the workspace has no results database (nothing was ever recorded)."""
-    from pipelines.workbench.worklist import Worklists
-
-    store = open_store(ctx)
-    if store is None or not ctx.workspace.is_local:
-        return None
-    worklists = Worklists(ctx.workspace)
-    loaded = [(day, worklists.night(day)) for day in sorted(nights)]
-    rows = [(day, [r for office_rows in night.by_office.values() for r in office_rows]) for day, night in loaded if night]
-    return coverage_rows(rows, store.current())

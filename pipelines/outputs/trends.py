@@ -17,12 +17,11 @@ import pandas as pd
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from features.registry import model_inputs
 from pipelines.errors import UserError
 from pipelines.io import tracking
 from pipelines.io.feature_store import read_features
 from pipelines.io.readers import read_dataset
-from pipelines.io.scoring import explain_consignments
+from pipelines.io.scoring import explain_consignments, stored_model_inputs
 from pipelines.io.workspace import Workspace, days_between, stored_days
 from pipelines.validation.outcomes import read_valid_outcomes
 
@@ -282,8 +281,8 @@ def score_drivers(spark: SparkSession, cfg: dict, workspace: Workspace, days: li
     """feature, times_in_top, mean_contribution: how often each feature is among a consignment's
     k largest SHAP contributions (models.explain), over a fixed pseudo-random sample of `days`."""
     tracking.configure(cfg, workspace)
-    model, _ = tracking.load_model(cfg["mlflow"]["registered_model"], ref)
-    numeric, categorical = model_inputs()
+    model, version = tracking.load_model(cfg["mlflow"]["registered_model"], ref)
+    numeric, categorical = stored_model_inputs(model, version)
     sample = read_features(spark, workspace, days).orderBy(F.xxhash64("consignment_id"), "consignment_id").limit(sample_rows)
     parts = explain_consignments(sample, model, numeric, categorical, k=k).select(F.explode("top_contributions").alias("c"))
     drivers = parts.groupBy(F.col("c.feature").alias("feature")).agg(

@@ -13,29 +13,14 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.errors import UserError
 from pipelines.io.workspace import Workspace
+from pipelines.outputs.worklist import SCHEMA
 
-ITEM = pa.struct([("item_no", pa.int32()), ("hs_code", pa.string()), ("goods_description", pa.string()),
-                  ("brand", pa.string()), ("quantity", pa.float64()), ("quantity_unit", pa.string()),
-                  ("declared_value", pa.float64()), ("currency", pa.string()), ("value_hkd", pa.float64())])
-# The worklist's schema as the nightly job writes it; the workbench needs these columns.
-WORKLIST_SCHEMA = pa.schema([
-    ("list_date", pa.string()), ("customs_office", pa.string()), ("lane", pa.string()),
-    ("rank_in_office", pa.int32()), ("selection_basis", pa.string()), ("selection_reason", pa.string()),
-    ("score", pa.float64()), ("score_adjusted", pa.float64()), ("reasons", pa.list_(pa.string())),
-    ("consignment_id", pa.string()), ("declaration_ids", pa.string()), ("lodged_date", pa.string()),
-    ("transport_mode", pa.string()), ("exporter_id", pa.string()), ("consignor_id", pa.string()),
-    ("consignee_id", pa.string()), ("forwarder_id", pa.string()), ("declarant_id", pa.string()),
-    ("port_of_loading", pa.string()), ("route_ports", pa.string()), ("port_of_discharge", pa.string()),
-    ("destination_country", pa.string()), ("destination_region", pa.string()), ("goods_description", pa.string()),
-    ("brands", pa.string()), ("matched_brand", pa.string()), ("package_count", pa.int64()),
-    ("gross_weight_kg", pa.float64()), ("total_value_hkd", pa.float64()), ("items", pa.list_(ITEM)),
-    ("watchlist", pa.list_(pa.string())), ("party_history", pa.list_(pa.string())), ("model_version", pa.string()),
-])
+# The worklist's schema as the nightly job writes it (one definition, in pipelines.outputs.worklist).
+WORKLIST_SCHEMA = SCHEMA
 REQUIRED = ("list_date", "customs_office", "lane", "rank_in_office", "selection_basis", "selection_reason",
             "consignment_id", "reasons")
 LANES = ("RED", "AMBER")

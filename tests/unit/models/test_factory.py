@@ -52,3 +52,18 @@ def test_calibration_window_without_positives_is_a_clear_error():
     y[-200:] = 0
     with pytest.raises(ValueError, match="calibration window"):
         make_model(NUMERIC, CATEGORICAL, {"max_iter": 10}).fit(to_model_frame(X, NUMERIC, CATEGORICAL), y)
+
+
+def test_a_model_keeps_scoring_after_a_feature_is_added_and_refuses_when_one_is_gone():
+    from models.factory import StaleModelError, fitted_inputs
+
+    X, y = _data(1000)
+    model = make_model(NUMERIC, CATEGORICAL, {"max_iter": 20, "seed": 1}).fit(to_model_frame(X, NUMERIC, CATEGORICAL), y)
+    # The registry gained `new_flag` (numeric) and `new_cat` since: the model reads only its own columns.
+    numeric, categorical = fitted_inputs(model, ["new_flag", "x", "flag"], ["new_cat", "region"])
+    assert (numeric, categorical) == (["x", "flag"], ["region"])
+    X2 = X.assign(new_flag=1, new_cat="A")
+    expected = model.predict_proba(to_model_frame(X, NUMERIC, CATEGORICAL))[:, 1]
+    assert np.array_equal(model.predict_proba(to_model_frame(X2, numeric, categorical))[:, 1], expected)
+    with pytest.raises(StaleModelError, match="flag"):
+        fitted_inputs(model, ["x"], ["region"])
