@@ -37,6 +37,19 @@ def _unavailable_notes(report: dict) -> list[str]:
     return lines
 
 
+def _weekly_lines(report: dict) -> list[str]:
+    """The hold-out week by week at the headline capacity: decay shows as a falling precision."""
+    weeks = [(view, w) for view, rows in (report.get("by_week") or {}).items() for w in rows]
+    if not weeks:
+        return []
+    lines = ["## Hold-out by week (headline capacity)", "",
+             "| view | week from | consignments | k | precision | oracle precision | ratio to oracle |",
+             "|---|---|---|---|---|---|---|"]
+    lines += [f"| {view} | {w['week']} | {w['n']} | {w['k']} | {_f(w.get('precision'))} | "
+              f"{_f(w.get('oracle_precision'))} | {_f(w.get('ratio_to_oracle'))} |" for view, w in weeks]
+    return [*lines, ""]
+
+
 def render_model_card(info: dict, report: dict, features: list, left_out: dict[str, str] | None = None) -> str:
     """Markdown from the training run's parameters, evaluation report and feature registry.
 
@@ -88,6 +101,7 @@ def render_model_card(info: dict, report: dict, features: list, left_out: dict[s
         + (f", precision against the truth {_f(b.get('legacy_rules_truth_precision'))}" if "legacy_rules_truth_precision" in b else "")
         + f"; random selection hit rate {_f(b.get('random_hit_rate'))} on {_f(b.get('random_inspections'))} inspections.",
         "",
+        *_weekly_lines(report),
         "## Features",
         "",
         "| feature | family | meaning | window |",

@@ -44,3 +44,12 @@ def test_card_with_a_control_sample_and_nothing_left_out():
     assert "unavailable" not in card and "Every one of" not in card
     # Without the list (a caller not passing it yet) the card says nothing about left-out features.
     assert "left out of this fit" not in render_model_card(_info(), _report("RANDOM", 500), FEATURES)
+
+
+def test_card_tables_the_hold_out_week_by_week():
+    report = _report("RANDOM", 500)
+    report["by_week"] = {"truth": [{"week": "2026-05-18", "n": 3500, "k": 35, "precision": 0.6, "oracle_precision": 0.75,
+                                    "ratio_to_oracle": 0.8}]}
+    card = render_model_card(_info(), report, FEATURES)
+    assert "| truth | 2026-05-18 | 3500 | 35 | 0.600 | 0.750 | 0.800 |" in card
+    assert "Hold-out by week" not in render_model_card(_info(), _report("RANDOM", 500), FEATURES)
