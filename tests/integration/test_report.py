@@ -13,7 +13,7 @@ from tests.integration.conftest import LAST_DAY, START
 CHROMIUM = "/usr/bin/chromium"
 SECTIONS = ["Seizures and hit rates by destination region", "By last transit hub", "By HS group",
             "Emerging routes and parties", "Model performance on the RANDOM control sample", "Drift of key features",
-            "Selection mix"]
+            "Selection mix", "Coverage of the lists by recorded results"]
 PLOTS = 5
 
 
@@ -36,6 +36,8 @@ def test_report_is_self_contained_and_logged(report_path, trained, settings):
     assert len(sources) == PLOTS and all(s.startswith("data:image/png;base64,") for s in sources)
     headings = re.findall(r"<h2>(.*?)</h2>", html)
     assert headings == SECTIONS
+    # Nothing was recorded in this workspace's workbench: the coverage section says so.
+    assert "No result was recorded in the inspector workbench of this workspace" in html
     # The trained workspace has one night of scores (LAST_DAY) and its RANDOM inspections
     # come days later, after the period's end: the report must say so, not invent a figure.
     assert f"nights with scores</th><td class=\"t\">{LAST_DAY}<" in html

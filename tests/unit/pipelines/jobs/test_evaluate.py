@@ -26,7 +26,7 @@ def test_random_view_uses_only_random_rows_and_truth_has_an_oracle(spark):
     truth = spark.createDataFrame([(c, float(v), bool(v > 0.9)) for c, v in zip(ids, x)],
                                   "consignment_id string, p_counterfeit double, is_counterfeit boolean")
     report = evaluate_window(model, features, outcomes, truth, ["x"], [],
-                             {"capacities": [0.1], "reliability_bins": 5})
+                             {"capacities": [0.1], "reliability_bins": 5, "headline_capacity": 0.1})
     assert report["inspected"]["n"] == 60 and report["inspected"]["positives"] == 40
     assert report["random"]["n"] == 20 and report["random"]["positives"] == 0
     assert report["random"]["at_capacity"]["0.1"]["precision"] == 0.0
@@ -34,3 +34,8 @@ def test_random_view_uses_only_random_rows_and_truth_has_an_oracle(spark):
     # The oracle ranks by the true probability: its top 10% are exactly the x > 0.9 rows.
     truth_view = report["truth"]["at_capacity"]["0.1"]
     assert truth_view["k"] == 60 and truth_view["oracle_precision"] == min((x > 0.9).sum(), 60) / 60
+    # One lodging day, so one week, with the same figures as the whole window.
+    (week,) = report["by_week"]["truth"]
+    assert (week["k"], week["precision"], week["oracle_precision"]) == (60, truth_view["precision"], truth_view["oracle_precision"])
+    (inspected_week,) = report["by_week"]["inspected"]
+    assert (inspected_week["n"], inspected_week["positives"]) == (60, 40)
