@@ -141,7 +141,8 @@ def list_coverage(ctx: RunContext, nights: list[str]) -> list[dict] | None:
     worklists = Worklists(ctx.workspace)
     loaded = [(day, worklists.night(day)) for day in sorted(nights)]
     rows = [(day, [r for office_rows in night.by_office.values() for r in office_rows]) for day, night in loaded if night]
-    return coverage_rows(rows, store.current())
+    # Only these nights' results: the database grows every night, the coverage window does not.
+    return coverage_rows(rows, [r for day, _ in rows for r in store.current(list_date=day)])
 
 
 def coverage_summary(ctx: RunContext, day: str) -> dict:
