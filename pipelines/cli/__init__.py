@@ -16,6 +16,7 @@ COMMANDS = {
     "features": "build (back-fill) the feature table for a range of days",
     "train": "train, evaluate and register a model on a window of labelled consignments",
     "evaluate": "evaluate a registered model version on any window",
+    "ablation": "precision at the headline capacity on a hold-out with and without each feature family",
     "promote": "move the champion alias to the challenger if it is not worse",
     "rollback": "point the champion alias back at the previous champion",
     "models": "list registered versions, aliases and headline metrics",

@@ -1,0 +1,222 @@
+"""The honest table of issue 17: train on one world's first days, run the following nights with the
+real `shiprisk` commands, and measure each night's scores against the generator's truth.
+
+    python -m pipelines.devtools.worlds --worlds default,displaced_hubs,mainland_express \
+        --per-day 5000 --train-days 90 --nights 5 --out DIR
+
+For each world, in DIR/<world>/: `shiprisk generate` writes input/ (train days + nights + the label
+lag, so the legacy picks of the last night have their outcomes), `shiprisk train` fits on the train
+days into workspace/, `shiprisk models` shows the champion (`shiprisk promote --force` only if the
+version came out as a challenger), then `shiprisk nightly --date D` for each night. Every command is
+a subprocess, the same as an operator types; the lines run are kept in the figures.
+
+Per night D (its scored consignments joined to the truth): precision at each capacity of the top k
+by the model's score (k = ceil(share x consignments), ties by consignment_id, as the evaluation),
+of the oracle's top k by p_counterfeit, and their ratio. The legacy rules are the old targeting's
+picks in the outcomes (selection_reason RISK, as pipelines.jobs.evaluate `_truth_baselines`): their
+precision against the truth, at their own volume (reported as a share of the day), since the
+generator does not expose the legacy ranking beyond that draw.
+
+Writes DIR/worlds.json (every figure) and DIR/worlds.md (the table with the command lines).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+# `default` is the world the models are developed on: the generator calls it `base`.
+_GENERATOR_NAME = {"default": "base"}
+CAPACITIES = (0.01, 0.05)
+
+
+def shiprisk_command() -> list[str]:
+    """The `shiprisk` entry point of this interpreter's environment (python -m as a fallback)."""
+    script = Path(sys.executable).parent / "shiprisk"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "pipelines.cli"]
+
+
+def plan_commands(world: str, folder: Path, start: dt.date, sizes: dict) -> dict:
+    """The command lines of one world, in order, with the days they cover (no side effects)."""
+    train_days, nights, lag = sizes["train_days"], sizes["nights"], sizes["label_lag"]
+    days = train_days + nights + lag
+    input_root, workspace = str(folder / "input"), str(folder / "workspace")
+    last_train = start + dt.timedelta(days=train_days - 1)
+    night_days = [last_train + dt.timedelta(days=n + 1) for n in range(nights)]
+    return {
+        "input": input_root, "workspace": workspace, "train": [start.isoformat(), last_train.isoformat()],
+        "nights": [d.isoformat() for d in night_days],
+        "generate": ["generate", "--out", input_root, "--start", start.isoformat(), "--days", str(days),
+                     "--per-day", str(sizes["per_day"]), "--seed", str(sizes["seed"]),
+                     "--world", _GENERATOR_NAME.get(world, world)],
+        "train_cmd": ["train", "--input", input_root, "--workspace", workspace,
+                      "--from", start.isoformat(), "--to", last_train.isoformat()],
+        "models": ["models", "--workspace", workspace],
+        "nightly": [["nightly", "--input", input_root, "--workspace", workspace, "--date", d.isoformat()]
+                    for d in night_days],
+    }
+
+
+def run_shiprisk(args: list[str], ran: list[str]) -> str:
+    """Runs one `shiprisk` command; its line goes to `ran` and stdout; a failure stops the measurement."""
+    line = shlex.join(["shiprisk", *args])
+    ran.append(line)
+    print(f"$ {line}", flush=True)
+    started = time.perf_counter()
+    done = subprocess.run([*shiprisk_command(), *args], capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.stderr.write(done.stderr[-4000:])
+        raise RuntimeError(f"`{line}` exited with {done.returncode}")
+    print(f"  ({time.perf_counter() - started:.0f}s) {done.stdout.strip()}".replace("\n", "\n  "), flush=True)
+    return done.stdout
+
+
+def champion_line(models_output: str) -> str | None:
+    """The `shiprisk models` row whose aliases (second column) include champion, if any."""
+    for line in models_output.splitlines()[1:]:
+        parts = line.split()
+        if len(parts) > 1 and "champion" in parts[1].split(","):
+            return line
+    return None
+
+
+def run_world(world: str, folder: Path, start: dt.date, sizes: dict) -> dict:
+    """generate, train, champion, nightly x N for one world; returns the plan and the lines run."""
+    plan, ran = plan_commands(world, folder, start, sizes), []
+    print(f"== world {world}: generate {plan['train'][0]}.. ({sizes['per_day']} a day)", flush=True)
+    run_shiprisk(plan["generate"], ran)
+    print(f"== world {world}: train on {plan['train'][0]}..{plan['train'][1]}", flush=True)
+    run_shiprisk(plan["train_cmd"], ran)
+    # A fresh workspace registers its first version as champion; promote only if it did not.
+    if champion_line(run_shiprisk(plan["models"], ran)) is None:
+        run_shiprisk(["promote", "--workspace", plan["workspace"], "--force"], ran)
+    for args in plan["nightly"]:
+        print(f"== world {world}: night {args[-1]}", flush=True)
+        run_shiprisk(args, ran)
+    return {**plan, "commands": ran}
+
+
+def night_frame(spark: SparkSession, workspace: str, input_root: str, day: str) -> DataFrame:
+    """Night `day`'s scored consignments with their truth and whether the legacy rules picked them."""
+    from pipelines.io.readers import read_dataset
+    from pipelines.io.workspace import Workspace
+
+    scores = spark.read.parquet(Workspace(workspace).scores_day(day)).select(
+        "consignment_id", F.to_date(F.lit(day)).alias("lodged_date"), F.col("score").cast("double").alias("score"))
+    truth = read_dataset(spark, input_root, "truth", [day]).select("consignment_id", "p_counterfeit", "is_counterfeit")
+    # Every outcome partition: a consignment of D is inspected on D or later (within the label lag).
+    legacy = (read_dataset(spark, input_root, "outcomes").filter(F.col("selection_reason") == "RISK")
+              .select("consignment_id", F.lit(True).alias("legacy_pick")).distinct())
+    return (scores.join(truth, on="consignment_id", how="inner")
+            .join(legacy, on="consignment_id", how="left")
+            .select("consignment_id", "lodged_date", "score", "p_counterfeit", "is_counterfeit",
+                    F.coalesce(F.col("legacy_pick"), F.lit(False)).alias("legacy_pick")))
+
+
+def measure_night(frame: DataFrame, capacities=CAPACITIES) -> dict:
+    """Model, oracle and legacy figures of one night (or several: per-day tops, summed)."""
+    from models.evaluation import truth_at_capacity
+
+    measured = truth_at_capacity(frame, list(capacities))
+    legacy = frame.agg(F.sum(F.col("legacy_pick").cast("int")).alias("picks"),
+                       F.sum(F.when(F.col("legacy_pick"), F.col("is_counterfeit").cast("int"))).alias("hits")).first()
+    picks = int(legacy["picks"] or 0)
+    out = {"n": measured["n"], "base_rate": measured["base_rate"], "legacy_picks": picks,
+           "legacy_share": picks / measured["n"] if measured["n"] else None,
+           "legacy_precision": (legacy["hits"] or 0) / picks if picks else None, "at_capacity": {}}
+    for key, m in measured["at_capacity"].items():
+        ratio = m["precision"] / m["oracle_precision"] if m["oracle_precision"] else None
+        vs_legacy = m["precision"] / out["legacy_precision"] if out["legacy_precision"] else None
+        out["at_capacity"][key] = {**m, "ratio_to_oracle": ratio, "ratio_to_legacy": vs_legacy}
+    return out
+
+
+def measure_world(spark: SparkSession, run: dict) -> dict:
+    frames = {day: night_frame(spark, run["workspace"], run["input"], day) for day in run["nights"]}
+    nights = {day: measure_night(frame) for day, frame in frames.items()}
+    pooled = frames[run["nights"][0]]
+    for day in run["nights"][1:]:
+        pooled = pooled.unionByName(frames[day])
+    return {"nights": nights, "all_nights": measure_night(pooled)}
+
+
+def _f(x, digits: int = 3) -> str:
+    return "n/a" if x is None else f"{x:.{digits}f}"
+
+
+def render_table(figures: dict) -> str:
+    """Markdown: one row per world, the nights pooled (each night's top k, summed), then the commands."""
+    sizes = figures["sizes"]
+    lines = [f"Trained on {sizes['train_days']} days, then the {sizes['nights']} following nights scored by "
+             f"`shiprisk nightly`; {sizes['per_day']} consignments a day (seed {sizes['seed']}). Precision against "
+             "the generator's truth of each night's top k by score (k = 1 % or 5 % of the night's consignments), "
+             "the oracle's top k by the true probability, and the legacy rules' RISK picks (at their own volume).",
+             "",
+             "| world | nights | consignments | P@1% | oracle P@1% | ratio to oracle | P@5% | oracle P@5% | "
+             "ratio to oracle | legacy rules precision (share picked) | P@1% / legacy |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for world, result in figures["worlds"].items():
+        a = result["all_nights"]
+        c1, c5 = a["at_capacity"]["0.01"], a["at_capacity"]["0.05"]
+        lines.append(f"| {world} | {len(result['nights'])} | {a['n']} | {_f(c1['precision'])} | "
+                     f"{_f(c1['oracle_precision'])} | {_f(c1['ratio_to_oracle'], 2)} | {_f(c5['precision'])} | "
+                     f"{_f(c5['oracle_precision'])} | {_f(c5['ratio_to_oracle'], 2)} | "
+                     f"{_f(a['legacy_precision'])} ({_f(a['legacy_share'] and 100 * a['legacy_share'], 1)} %) | "
+                     f"{_f(c1['ratio_to_legacy'], 1)} |")
+    lines += ["", "Commands run (in this order, per world):", ""]
+    for world, result in figures["worlds"].items():
+        lines += [f"- {world}:", "", "```", *result["commands"], "```", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m pipelines.devtools.worlds", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--worlds", default="default,displaced_hubs,mainland_express",
+                        help="comma-separated: default (the base world) and names in conf/worlds/ or .yaml paths")
+    parser.add_argument("--per-day", type=int, default=5000)
+    parser.add_argument("--train-days", type=int, default=90)
+    parser.add_argument("--nights", type=int, default=5)
+    parser.add_argument("--label-lag", type=int, default=None,
+                        help="days generated after the last night (default: evaluation.label_lag_days)")
+    parser.add_argument("--start", type=dt.date.fromisoformat, default=dt.date(2026, 3, 1))
+    parser.add_argument("--seed", type=int, default=17)
+    parser.add_argument("--out", required=True, help="folder for the worlds' inputs, workspaces and the table")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from pipelines.io.settings import load_settings
+    from pipelines.io.spark import get_spark
+
+    args = parse_args(argv)
+    settings = load_settings()
+    lag = args.label_lag if args.label_lag is not None else int(settings["evaluation"]["label_lag_days"])
+    sizes = {"per_day": args.per_day, "train_days": args.train_days, "nights": args.nights, "label_lag": lag,
+             "seed": args.seed}
+    out = Path(args.out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    runs = {w: run_world(w, out / w, args.start, sizes) for w in args.worlds.split(",")}
+    print("== measuring the nights against the truth", flush=True)
+    spark = get_spark(settings)
+    figures = {"sizes": sizes, "start": args.start.isoformat(), "worlds": {}}
+    for world, run in runs.items():
+        figures["worlds"][world] = {**measure_world(spark, run), "commands": run["commands"],
+                                    "input": run["input"], "workspace": run["workspace"], "nights_run": run["nights"]}
+    table = render_table(figures)
+    (out / "worlds.json").write_text(json.dumps(figures, indent=2, sort_keys=True), encoding="utf-8")
+    (out / "worlds.md").write_text(table, encoding="utf-8")
+    print(table)
+    print(f"wrote {out / 'worlds.md'} and {out / 'worlds.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
