@@ -1,0 +1,57 @@
+"""The worlds table (pipelines.devtools.worlds): its command plan, the champion check, the figures of a
+night on a hand-built frame, and the markdown."""
+import datetime as dt
+from pathlib import Path
+
+from pyspark.sql import types as T
+
+from pipelines.devtools.worlds import champion_line, measure_night, plan_commands, render_table
+
+SIZES = {"per_day": 400, "train_days": 30, "nights": 2, "label_lag": 7, "seed": 5}
+
+
+def test_plan_generates_train_days_nights_and_lag_and_trains_on_the_train_days_only():
+    plan = plan_commands("default", Path("/o/default"), dt.date(2026, 3, 1), SIZES)
+    g = plan["generate"]
+    assert g[g.index("--days") + 1] == "39" and g[g.index("--world") + 1] == "base"
+    assert plan["train_cmd"][-4:] == ["--from", "2026-03-01", "--to", "2026-03-30"]
+    assert plan["nights"] == ["2026-03-31", "2026-04-01"]
+    assert [c[-1] for c in plan["nightly"]] == plan["nights"]
+    assert plan_commands("mainland_express", Path("/o/m"), dt.date(2026, 3, 1), SIZES)["generate"][-1] == "mainland_express"
+
+
+def test_champion_line_reads_the_aliases_column():
+    header = "version  aliases              trained on              inspected_pr_auc"
+    assert champion_line(f"{header}\n      1  champion             2026-03-01..2026-03-30  0.4") is not None
+    assert champion_line(f"{header}\n      2  challenger           2026-03-01..2026-03-30  0.4") is None
+    assert champion_line(f"{header}\n      2  challenger,champion  x  0.4").split()[0] == "2"
+
+
+def test_measure_night_counts_model_oracle_and_legacy_hits(spark):
+    # 100 consignments: the model's top 1 is a miss, the oracle's top 1 a hit; at 5 % (k = 5) the
+    # model finds 3 and the oracle 4; the legacy rules picked 4 consignments, 1 of them counterfeit.
+    rows = []
+    for i in range(100):
+        score, p = 1.0 - i / 100, 0.01
+        counterfeit = i in (1, 2, 4, 50, 60)
+        p = {50: 0.99, 60: 0.98, 1: 0.97, 2: 0.96, 30: 0.95}.get(i, p)
+        rows.append((f"C{i:03d}", dt.date(2026, 4, 1), score, p, counterfeit, i in (4, 10, 11, 12)))
+    schema = T.StructType([T.StructField("consignment_id", T.StringType()), T.StructField("lodged_date", T.DateType()),
+                           T.StructField("score", T.DoubleType()), T.StructField("p_counterfeit", T.DoubleType()),
+                           T.StructField("is_counterfeit", T.BooleanType()), T.StructField("legacy_pick", T.BooleanType())])
+    m = measure_night(spark.createDataFrame(rows, schema))
+    assert m["n"] == 100 and m["legacy_picks"] == 4 and m["legacy_precision"] == 0.25 and m["legacy_share"] == 0.04
+    one, five = m["at_capacity"]["0.01"], m["at_capacity"]["0.05"]
+    assert (one["k"], one["precision"], one["oracle_precision"], one["ratio_to_oracle"]) == (1, 0.0, 1.0, 0.0)
+    assert (five["k"], five["precision"], five["oracle_precision"]) == (5, 0.6, 0.8)
+    assert abs(five["ratio_to_oracle"] - 0.75) < 1e-12 and abs(five["ratio_to_legacy"] - 2.4) < 1e-12
+
+
+def test_table_has_one_row_per_world_and_the_commands():
+    cap = {"0.01": {"precision": 0.5, "oracle_precision": 0.625, "ratio_to_oracle": 0.8, "ratio_to_legacy": 5.0},
+           "0.05": {"precision": 0.2, "oracle_precision": 0.25, "ratio_to_oracle": 0.8, "ratio_to_legacy": 2.0}}
+    world = {"nights": {"2026-03-31": {}, "2026-04-01": {}}, "commands": ["shiprisk generate --world base"],
+             "all_nights": {"n": 800, "legacy_precision": 0.1, "legacy_share": 0.05, "at_capacity": cap}}
+    table = render_table({"sizes": SIZES, "worlds": {"default": world}})
+    assert "| default | 2 | 800 | 0.500 | 0.625 | 0.80 | 0.200 | 0.250 | 0.80 | 0.100 (5.0 %) | 5.0 |" in table
+    assert "shiprisk generate --world base" in table
