@@ -219,6 +219,8 @@ def make_model(numeric: list[str], categorical: list[str], params: dict) -> Pipe
         min_samples_leaf=params.get("min_samples_leaf", 40),
         l2_regularization=params.get("l2_regularization", 1.0),
         early_stopping=params.get("early_stopping", False),
+        # None or "balanced" (seizures weighted up to the clean rows' total): chosen on validation.
+        class_weight=params.get("class_weight"),
         # By name: the encoded frame holds only the columns left in (see _for_columns).
         categorical_features=list(categorical) or None,
         random_state=params.get("seed", 42),

@@ -8,7 +8,7 @@ import json
 from features.registry import all_features, model_inputs, registry_version
 from models.factory import describe_left_out, left_out_features, to_model_frame
 from models.model_card import render_model_card
-from models.training import TrainingDataError, check_training_rows, fit, permutation_importances
+from models.training import TrainingDataError, check_training_rows, fit_with_selection, permutation_importances
 from pipelines.errors import UserError
 from pipelines.io import tracking
 from pipelines.io.context import RunContext
@@ -19,7 +19,8 @@ from pipelines.jobs.windows import load_window, with_labels
 from pipelines.outputs.evaluation_report import write_report
 
 # Columns brought to the driver to fit: the labelled rows (inspected consignments only).
-_ROW_COLUMNS = ["consignment_id", "lodged_date", "label", "selection_reason", "seized_value_hkd"]
+# inspected_on lets model selection keep only the outcomes known before its validation days.
+_ROW_COLUMNS = ["consignment_id", "lodged_date", "inspected_on", "label", "selection_reason", "seized_value_hkd"]
 
 
 def input_digest(summary: dict) -> str:
@@ -55,17 +56,21 @@ def _train(ctx: RunContext, input_root: str, first: dt.date, last: dt.date) -> d
         # Only outcomes inspected before the hold-out began: what was known when fitting.
         fit_rows = with_labels(features.filter(features.lodged_date < holdout[0]), window.outcomes, known_before=holdout[0])
         rows = fit_rows.select(*_ROW_COLUMNS, *categorical, *numeric).toPandas()
+        day_counts = consignments_per_day(features.filter(features.lodged_date < holdout[0]))
     try:
         check_training_rows(rows["label"].to_numpy(), int(eval_cfg["min_labelled_rows"]),
                             int(eval_cfg["min_positives"]), f"training window {fit_days[0]}..{fit_days[-1]}")
     except TrainingDataError as exc:
         raise UserError(f"{exc}: choose a longer window with more inspected consignments") from None
 
-    with progress.stage(f"fit on {len(rows)} labelled consignments"):
+    with progress.stage(f"choose settings and fit on {len(rows)} labelled consignments"):
         try:
-            model = fit(rows, numeric, categorical, model_cfg)
+            model, selection = fit_with_selection(rows, numeric, categorical, model_cfg,
+                                                  float(eval_cfg["headline_capacity"]), day_counts)
         except ValueError as exc:
             raise UserError(str(exc)) from None
+    if "skipped" in selection:
+        progress.warn(f"model selection skipped ({selection['skipped']}): the configured settings are used")
     left_out = left_out_features(model)
     if left_out:
         progress.warn(f"features left out of this fit: {describe_left_out(left_out)}")
@@ -86,7 +91,11 @@ def _train(ctx: RunContext, input_root: str, first: dt.date, last: dt.date) -> d
     run_name = f"train {fit_days[0]}..{fit_days[-1]}"
     with progress.stage("log to MLflow and register"), tracking.run(cfg["mlflow"]["experiment_training"], workspace, run_name) as run:
         tracking.log_params({
-            **{f"model.{k}": v for k, v in model_cfg.items()},
+            **{f"model.{k}": v for k, v in model_cfg.items() if k != "search"},
+            **{f"model.search.{k}": v for k, v in model_cfg.get("search", {}).items()},
+            **{f"chosen.{k}": v for k, v in selection["chosen"].items()},
+            "selection_candidates": len(selection["candidates"]),
+            "selection_spent_seconds": selection["spent_seconds"],
             "train_from": fit_days[0], "train_to": fit_days[-1],
             "holdout_from": holdout[0], "holdout_to": holdout[-1],
             "n_train_rows": len(rows), "n_train_positives": int(rows["label"].sum()),
@@ -117,7 +126,8 @@ def _train(ctx: RunContext, input_root: str, first: dt.date, last: dt.date) -> d
                 tracking.set_alias(name, alias, version)
             run_id = run.info.run_id
             tracking.log_dict(left_out, "left_out_features.json")
-            card = _model_card(name, version, run, rows, (report, left_out))
+            tracking.log_dict(selection, "model_selection.json")
+            card = _model_card(name, version, run, rows, (report, left_out, selection))
             card_path = local_dir / "model_card.md"
             card_path.write_text(card, encoding="utf-8")
             tracking.log_artifact(str(card_path))
@@ -129,8 +139,14 @@ def _train(ctx: RunContext, input_root: str, first: dt.date, last: dt.date) -> d
             "holdout_days": [holdout[0], holdout[-1]]}
 
 
-def _model_card(name, version, run, rows, evaluation: tuple[dict, dict]) -> str:
-    report, left_out = evaluation
+def consignments_per_day(features) -> dict[str, int]:
+    """{lodging day: consignments lodged}: one row per day reaches the driver."""
+    counts = features.groupBy("lodged_date").count().collect()
+    return {str(row["lodged_date"]): int(row["count"]) for row in counts}
+
+
+def _model_card(name, version, run, rows, evaluation: tuple[dict, dict, dict]) -> str:
+    report, left_out, selection = evaluation
     params = tracking.client().get_run(run.info.run_id).data.params
     info = {
         "name": name, "version": version, "run_id": run.info.run_id, "git_commit": tracking.git_commit(),
@@ -138,8 +154,10 @@ def _model_card(name, version, run, rows, evaluation: tuple[dict, dict]) -> str:
         "holdout_from": params["holdout_from"], "holdout_to": params["holdout_to"],
         "n_train_rows": len(rows), "n_train_positives": int(rows["label"].sum()),
         "n_random_rows": int((rows["selection_reason"] == "RANDOM").sum()),
-        "random_sample_weight": params.get("model.random_sample_weight"),
+        # The weight the registered model was fitted with: chosen on validation, not the configured default.
+        "random_sample_weight": selection["chosen"].get("random_sample_weight"),
         "calibration_method": params.get("model.calibration_method"),
         "feature_registry_version": params["feature_registry_version"], "input_digest": params["input_digest"],
+        "selection": selection,
     }
     return render_model_card(info, report, all_features(), left_out=left_out)

@@ -10,7 +10,19 @@ from sklearn.inspection import permutation_importance
 
 from models.evaluation import labelled_metrics
 from models.factory import DropUninformativeColumns, left_out_features, to_model_frame
-from models.training import fit, permutation_importances, sample_weights
+from models.training import (
+    candidate_params,
+    fit,
+    fit_with_selection,
+    permutation_importances,
+    recency_weights,
+    sample_weights,
+    select_params,
+    split_validation,
+    training_weights,
+    validation_score,
+)
+from pipelines.jobs.train import split_days
 from tests.unit.models.test_factory import CATEGORICAL, NUMERIC, _data
 
 
@@ -150,3 +162,129 @@ def test_every_consignment_inspected_and_none_random_trains_and_evaluates(caplog
     assert inspected["roc_auc"] > 0.7 and inspected["unavailable"] == {
         "value_captured": "no seized value recorded among these outcomes"}
     assert sample_weights(rows["selection_reason"], 5.0).tolist() == [1.0] * len(rows)
+
+
+# ---- recency weighting and model selection (issue 17) ----
+
+def _drifting_rows(days=40, per_day=150, seed=0) -> pd.DataFrame:
+    """x raises the seizure odds in the first half of the days and lowers them in the second."""
+    rng = np.random.default_rng(seed)
+    n = days * per_day
+    day = np.repeat(np.arange(days), per_day)
+    x = rng.normal(size=n)
+    sign = np.where(day < days // 2, 1.0, -1.0)
+    y = (rng.random(n) < 1 / (1 + np.exp(-(-2.0 + 2.5 * sign * x)))).astype(int)
+    lodged = pd.Timestamp("2026-01-01") + pd.to_timedelta(day, "D")
+    return pd.DataFrame({"region": rng.choice(["EUROPE", "OTHER"], n), "x": x, "flag": rng.integers(0, 2, n),
+                         "label": y, "selection_reason": "RISK", "lodged_date": lodged,
+                         "inspected_on": lodged + pd.Timedelta(days=1), "consignment_id": [f"C{i:05d}" for i in range(n)]})
+
+
+def _search(space, max_candidates=2, budget=600.0, validation_days=7) -> dict:
+    return {"budget_seconds": budget, "max_candidates": max_candidates, "validation_days": validation_days,
+            "space": space}
+
+
+def test_recency_weights_halve_with_each_half_life_of_age():
+    dates = pd.Series(pd.to_datetime(["2026-03-15", "2026-03-08", "2026-03-01", "2026-03-15"]))
+    np.testing.assert_allclose(recency_weights(dates, 7), [1.0, 0.5, 0.25, 1.0])
+    np.testing.assert_allclose(recency_weights(dates, 14), [1.0, 2 ** -0.5, 0.5, 1.0])
+    assert recency_weights(dates, 0).tolist() == recency_weights(dates, None).tolist() == [1.0] * 4
+    rows = pd.DataFrame({"lodged_date": dates, "selection_reason": ["RANDOM", "RANDOM", "RISK", "RISK"]})
+    # RANDOM weight and recency multiply.
+    np.testing.assert_allclose(training_weights(rows, {"random_sample_weight": 4.0, "recency_half_life_days": 7}),
+                               [4.0, 2.0, 0.25, 1.0])
+
+
+def test_recency_weighting_changes_the_fit_and_off_changes_nothing():
+    rows = _drifting_rows(days=20, per_day=100)
+    frame = to_model_frame(rows, NUMERIC, CATEGORICAL)
+    plain = fit(rows, NUMERIC, CATEGORICAL, {"max_iter": 20, "seed": 1}).predict_proba(frame)
+    off = fit(rows, NUMERIC, CATEGORICAL, {"max_iter": 20, "seed": 1, "recency_half_life_days": 0}).predict_proba(frame)
+    recent = fit(rows, NUMERIC, CATEGORICAL, {"max_iter": 20, "seed": 1, "recency_half_life_days": 2}).predict_proba(frame)
+    np.testing.assert_array_equal(plain, off)
+    assert not np.allclose(plain, recent)
+
+
+def test_validation_days_are_the_last_fit_days_and_only_outcomes_known_before_them_fit():
+    rows = _drifting_rows(days=20, per_day=30)
+    days = [str(d.date()) for d in sorted(rows["lodged_date"].unique())]
+    fit_days, holdout = split_days(days, 5)
+    fit_rows = rows[rows["lodged_date"] <= fit_days[-1]]
+    earlier, validation = split_validation(fit_rows, 4)
+    assert sorted({str(d.date()) for d in validation["lodged_date"]}) == fit_days[-4:]
+    assert not set(holdout) & {str(d.date()) for d in validation["lodged_date"]}
+    # Lodged the day before validation, inspected on its first day: unknown when the candidates were fitted.
+    assert str(earlier["lodged_date"].max().date()) == fit_days[-6]
+    assert (earlier["inspected_on"] < pd.Timestamp(fit_days[-4])).all()
+    assert len(earlier) == 30 * (len(fit_days) - 5)
+    _, info = select_params(fit_rows, NUMERIC, CATEGORICAL, {"max_iter": 10, "seed": 1,
+                            "search": _search({}, max_candidates=1, validation_days=4)}, 0.1)
+    assert info["validation_days"] == [fit_days[-4], fit_days[-1]]
+
+
+def test_search_stops_when_the_budget_is_spent_and_always_tries_the_default():
+    rows = _drifting_rows(days=20, per_day=60)
+    space = {"learning_rate": [0.05, 0.2], "min_samples_leaf": [10, 20, 40], "recency_half_life_days": [0, 5]}
+    ticks = iter(range(0, 1000, 10))  # every reading of the clock is 10 s later
+    params = {"max_iter": 10, "seed": 1, "learning_rate": 0.1, "search": _search(space, max_candidates=6, budget=25)}
+    _, info = select_params(rows, NUMERIC, CATEGORICAL, params, 0.1, clock=lambda: next(ticks))
+    # Started at 0; the 2nd starts at 10, the 3rd at 20, none at 30 (the budget of 25 is spent).
+    assert len(info["candidates"]) == 3 and info["budget_seconds"] == 25 and info["spent_seconds"] == 40
+    assert info["candidates"][0]["params"]["learning_rate"] == 0.1  # the configured default, first
+    ticks = iter(range(0, 1000, 10))
+    params["search"]["budget_seconds"] = 0
+    _, info = select_params(rows, NUMERIC, CATEGORICAL, params, 0.1, clock=lambda: next(ticks))
+    assert [c["params"]["learning_rate"] for c in info["candidates"]] == [0.1]
+    # Without a clock to fake, the cap on candidates bounds the search.
+    _, info = select_params(rows, NUMERIC, CATEGORICAL, {**params, "search": _search(space, 4)}, 0.1)
+    assert len(info["candidates"]) == 4 and len({str(c["params"]) for c in info["candidates"]}) == 4
+
+
+def test_selection_chooses_recency_weighting_when_the_pattern_changes_and_refits_it_on_the_whole_window():
+    rows = _drifting_rows()
+    params = {"max_iter": 30, "seed": 1, "random_sample_weight": 5.0,
+              "search": _search({"recency_half_life_days": [3]}, max_candidates=2)}
+    model, info = fit_with_selection(rows, NUMERIC, CATEGORICAL, params, capacity=0.1)
+    default, recent = info["candidates"]
+    assert default["params"]["recency_half_life_days"] is None and recent["params"]["recency_half_life_days"] == 3
+    # Validation follows the new pattern: the unweighted fit still ranks by the old one.
+    assert recent["precision"] > default["precision"] + 0.2
+    assert info["chosen"] == recent["params"] and info["chosen"]["random_sample_weight"] == 5.0
+    assert recent["k"] == 7 * 15 and recent["n"] == 7 * 150
+    # The chosen settings refitted on all the rows, not the model fitted for validation.
+    frame = to_model_frame(rows, NUMERIC, CATEGORICAL)
+    refit = fit(rows, NUMERIC, CATEGORICAL, {**params, "recency_half_life_days": 3})
+    np.testing.assert_array_equal(model.predict_proba(frame), refit.predict_proba(frame))
+
+
+def test_validation_score_takes_each_days_capacity_share_of_all_its_consignments():
+    rows = pd.DataFrame({"lodged_date": pd.to_datetime(["2026-01-01"] * 4 + ["2026-01-02"] * 4),
+                         "label": [1, 0, 0, 1, 0, 1, 0, 0], "x": [4.0, 3.0, 2.0, 1.0, 4.0, 3.0, 2.0, 1.0]})
+
+    class ByX:  # scores by x, so the ranking is known
+        def predict_proba(self, frame):
+            return np.column_stack([1 - frame["x"] / 10, frame["x"] / 10])
+
+    # 100 consignments lodged each day, 2 % capacity: top 2 labelled rows a day, 1 hit each day.
+    score = validation_score(ByX(), rows, ["x"], [], 0.02, {"2026-01-01": 100, "2026-01-02": 100})
+    assert score["precision"] == 0.5 and score["k"] == 4 and score["positives"] == 3
+    # Without the day's consignment counts, the share of its labelled rows: top 1 a day.
+    assert validation_score(ByX(), rows, ["x"], [], 0.02)["precision"] == 0.5
+    assert validation_score(ByX(), rows, ["x"], [], 0.02, {"2026-01-01": 50, "2026-01-02": 50})["k"] == 2
+
+
+def test_the_search_is_skipped_when_the_window_cannot_validate():
+    rows = _drifting_rows(days=5, per_day=40)
+    params = {"max_iter": 10, "seed": 1, "search": _search({"learning_rate": [0.2]}, validation_days=7)}
+    chosen, info = select_params(rows, NUMERIC, CATEGORICAL, params, 0.1)
+    assert chosen == {"max_iter": 10, "seed": 1} and info["candidates"] == []
+    assert info["skipped"] == "no validation days with both outcomes in the fit window"
+
+
+def test_candidates_are_the_default_then_distinct_seeded_draws():
+    space = {"learning_rate": [0.03, 0.1], "class_weight": [None, "balanced"]}
+    drawn = candidate_params(space, 6, seed=3)
+    assert drawn[0] == {} and len(drawn) == 5  # only 4 distinct draws exist
+    assert drawn == candidate_params(space, 6, seed=3)
+    assert candidate_params(space, 1, seed=3) == [{}]
