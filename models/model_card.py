@@ -50,11 +50,32 @@ def _weekly_lines(report: dict) -> list[str]:
     return [*lines, ""]
 
 
-def render_model_card(info: dict, report: dict, features: list, left_out: dict[str, str] | None = None) -> str:
+def _selection_lines(selection: dict | None) -> list[str]:
+    """The hyper-parameter search of the training run (info["selection"]), when it ran."""
+    if not selection:
+        return []
+    chosen = ", ".join(f"{k}={v}" for k, v in (selection.get("chosen") or {}).items())
+    candidates = selection.get("candidates") or []
+    lines = ["## Model selection", "",
+             f"- Chosen on a time-ordered validation split by {selection.get('metric', 'n/a')}: {chosen or 'n/a'}.",
+             f"- {len(candidates)} candidates tried in {_f(selection.get('spent_seconds'))} s of a "
+             f"{_f(selection.get('budget_seconds'))} s budget."]
+    if candidates:
+        lines += ["", f"| candidate | {selection.get('metric', 'score')} |", "|---|---|"]
+        best_first = sorted(candidates, key=lambda c: -(c.get("score") if c.get("score") is not None else float("-inf")))
+        lines += [f"| {', '.join(f'{k}={v}' for k, v in c.items() if k != 'score')} | {_f(c.get('score'))} |"
+                  for c in best_first]
+    return [*lines, ""]
+
+
+def render_model_card(info: dict, report: dict, features: list, left_out: dict[str, str] | None = None,
+                      measured: dict | None = None) -> str:
     """Markdown from the training run's parameters, evaluation report and feature registry.
 
     `left_out`: {feature: reason} of the columns the fitted model left out
     (models.factory.left_out_features); listed under Features when given.
+    `measured`: {"worlds": ..., "ablation": ...} figures measured apart from the run (see
+    measured_sections), rendered in the card's marked block so a regenerated card keeps them.
     """
     listed, left_out = left_out is not None, left_out or {}
     random_view = report.get("random") or {}
@@ -102,6 +123,7 @@ def render_model_card(info: dict, report: dict, features: list, left_out: dict[s
         + f"; random selection hit rate {_f(b.get('random_hit_rate'))} on {_f(b.get('random_inspections'))} inspections.",
         "",
         *_weekly_lines(report),
+        *_selection_lines(info.get("selection")),
         "## Features",
         "",
         "| feature | family | meaning | window |",
@@ -122,4 +144,84 @@ def render_model_card(info: dict, report: dict, features: list, left_out: dict[s
         "- Parties, routes and brands never seen before get no history: the selection's exploration share exists for them.",
         "- Scores are calibrated on the training window's base rate; a change in the seizure rate shifts them (watch drift).",
     ]
+    card = "\n".join(lines) + "\n"
+    return with_measured_sections(card, measured_sections(**measured)) if measured else card
+
+
+# The measured sections live between these markers: figures measured apart from any training run
+# (other worlds, ablation), kept from their JSON under docs/measured/ when the card is regenerated.
+MEASURED_BEGIN = "<!-- measured: begin (rendered from docs/measured/*.json; see docs/model_card.md's last sections) -->"
+MEASURED_END = "<!-- measured: end -->"
+
+
+def _p(x, digits: int = 3) -> str:
+    return "n/a" if x is None else f"{x:.{digits}f}"
+
+
+def _signed(x) -> str:
+    return "n/a" if x is None else f"{x:+.3f}" if x else "0.000"
+
+
+def render_worlds_table(figures: dict) -> str:
+    """Markdown of pipelines.devtools.worlds' figures: one row per world (its nights pooled), then the commands."""
+    sizes = figures["sizes"]
+    lines = [f"Trained on {sizes['train_days']} days, then the {sizes['nights']} following nights scored by "
+             f"`shiprisk nightly`; {sizes['per_day']} consignments a day (seed {sizes['seed']}). Precision against "
+             "the generator's truth of each night's top k by score (k = 1 % or 5 % of the night's consignments), "
+             "of the oracle's top k by the true probability, and of the legacy rules' RISK picks (at their own "
+             "volume, shown as a share of the nights' consignments).",
+             "",
+             "| world | nights | consignments | P@1% | oracle P@1% | ratio to oracle | P@5% | oracle P@5% | "
+             "ratio to oracle | legacy rules precision (share picked) | P@1% / legacy |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for world, result in figures["worlds"].items():
+        a = result["all_nights"]
+        c1, c5 = a["at_capacity"]["0.01"], a["at_capacity"]["0.05"]
+        share = None if a.get("legacy_share") is None else 100 * a["legacy_share"]
+        lines.append(f"| {world} | {len(result['nights'])} | {a['n']} | {_p(c1['precision'])} | "
+                     f"{_p(c1['oracle_precision'])} | {_p(c1['ratio_to_oracle'], 2)} | {_p(c5['precision'])} | "
+                     f"{_p(c5['oracle_precision'])} | {_p(c5['ratio_to_oracle'], 2)} | "
+                     f"{_p(a['legacy_precision'])} ({_p(share, 1)} %) | {_p(c1['ratio_to_legacy'], 1)} |")
+    lines += ["", "Commands run (in this order, per world):", ""]
+    for world, result in figures["worlds"].items():
+        lines += [f"- {world}:", "", "```", *result["commands"], "```", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def render_ablation_table(result: dict) -> str:
+    """Markdown of `shiprisk ablation`: the full model first, then each family left out and what it costs."""
+    full, cap = result["full"], f"{100 * result['capacity']:g} %"
+    lines = [f"Fitted on {result['fit'][0]}..{result['fit'][1]}, measured on the hold-out "
+             f"{result['holdout'][0]}..{result['holdout'][1]} at {cap} capacity. Loss = full model minus the model "
+             "without the family: positive means the family helps; near zero on both views marks a family to question.",
+             "",
+             f"| family left out | columns | P@{cap} inspected | loss | P@{cap} truth | loss |",
+             "|---|---|---|---|---|---|",
+             f"| (none: full model) | {result['n_columns']} | {_p(full['labelled'])} | | {_p(full['truth'])} | |"]
+    lines += [f"| {r['family']} | {r['columns']} | {_p(r['without_labelled'])} | {_signed(r['loss_labelled'])} | "
+              f"{_p(r['without_truth'])} | {_signed(r['loss_truth'])} |" for r in result["families"]]
+    if full.get("oracle") is not None:
+        lines += ["", f"Oracle precision at {cap} on the hold-out (ranking by the true probability): {_p(full['oracle'])}."]
     return "\n".join(lines) + "\n"
+
+
+def measured_sections(worlds: dict | None = None, ablation: dict | None = None) -> str:
+    """The marked block: "Other worlds" and "Feature family ablation", from their figures when known."""
+    lines = [MEASURED_BEGIN, "## Other worlds", ""]
+    if worlds and worlds.get("note"):
+        lines += [f"_{worlds['note']}_", ""]
+    lines += [render_worlds_table(worlds) if worlds else "Not measured yet: `python -m pipelines.devtools.worlds "
+              "--out DIR --card docs/model_card.md`.\n", "## Feature family ablation", ""]
+    if ablation and ablation.get("note"):
+        lines += [f"_{ablation['note']}_", ""]
+    lines += [render_ablation_table(ablation) if ablation else "Not measured yet: `shiprisk ablation --input R "
+              "--workspace W --from D1 --to D2 --card docs/model_card.md`.\n", MEASURED_END]
+    return "\n".join(lines) + "\n"
+
+
+def with_measured_sections(card: str, block: str) -> str:
+    """The card with its marked block replaced by `block` (appended when the card has none)."""
+    begin, end = card.find(MEASURED_BEGIN), card.find(MEASURED_END)
+    if begin >= 0 and end > begin:
+        return card[:begin] + block.rstrip("\n") + card[end + len(MEASURED_END):]
+    return card.rstrip("\n") + "\n\n" + block

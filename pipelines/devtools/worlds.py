@@ -33,6 +33,8 @@ from pathlib import Path
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from models.model_card import render_worlds_table
+
 # `default` is the world the models are developed on: the generator calls it `base`.
 _GENERATOR_NAME = {"default": "base"}
 CAPACITIES = (0.01, 0.05)
@@ -148,33 +150,22 @@ def measure_world(spark: SparkSession, run: dict) -> dict:
     return {"nights": nights, "all_nights": measure_night(pooled)}
 
 
-def _f(x, digits: int = 3) -> str:
-    return "n/a" if x is None else f"{x:.{digits}f}"
+def update_card(card: Path, worlds: dict | None = None, ablation: dict | None = None) -> Path:
+    """Stores the given figures as docs/measured/{worlds,ablation}.json beside `card` and re-renders the
+    card's measured block from every figure stored there; the rest of the card is left as it was."""
+    from models.model_card import measured_sections, with_measured_sections
 
-
-def render_table(figures: dict) -> str:
-    """Markdown: one row per world, the nights pooled (each night's top k, summed), then the commands."""
-    sizes = figures["sizes"]
-    lines = [f"Trained on {sizes['train_days']} days, then the {sizes['nights']} following nights scored by "
-             f"`shiprisk nightly`; {sizes['per_day']} consignments a day (seed {sizes['seed']}). Precision against "
-             "the generator's truth of each night's top k by score (k = 1 % or 5 % of the night's consignments), "
-             "the oracle's top k by the true probability, and the legacy rules' RISK picks (at their own volume).",
-             "",
-             "| world | nights | consignments | P@1% | oracle P@1% | ratio to oracle | P@5% | oracle P@5% | "
-             "ratio to oracle | legacy rules precision (share picked) | P@1% / legacy |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for world, result in figures["worlds"].items():
-        a = result["all_nights"]
-        c1, c5 = a["at_capacity"]["0.01"], a["at_capacity"]["0.05"]
-        lines.append(f"| {world} | {len(result['nights'])} | {a['n']} | {_f(c1['precision'])} | "
-                     f"{_f(c1['oracle_precision'])} | {_f(c1['ratio_to_oracle'], 2)} | {_f(c5['precision'])} | "
-                     f"{_f(c5['oracle_precision'])} | {_f(c5['ratio_to_oracle'], 2)} | "
-                     f"{_f(a['legacy_precision'])} ({_f(a['legacy_share'] and 100 * a['legacy_share'], 1)} %) | "
-                     f"{_f(c1['ratio_to_legacy'], 1)} |")
-    lines += ["", "Commands run (in this order, per world):", ""]
-    for world, result in figures["worlds"].items():
-        lines += [f"- {world}:", "", "```", *result["commands"], "```", ""]
-    return "\n".join(lines).rstrip() + "\n"
+    folder = card.parent / "measured"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, figures in (("worlds", worlds), ("ablation", ablation)):
+        if figures is not None:
+            (folder / f"{name}.json").write_text(json.dumps(figures, indent=2, sort_keys=True, default=str) + "\n",
+                                                 encoding="utf-8")
+    stored = {name: json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
+              for name in ("worlds", "ablation") if (folder / f"{name}.json").exists()}
+    text = card.read_text(encoding="utf-8") if card.exists() else ""
+    card.write_text(with_measured_sections(text, measured_sections(**stored)), encoding="utf-8")
+    return card
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -189,6 +180,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--start", type=dt.date.fromisoformat, default=dt.date(2026, 3, 1))
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--out", required=True, help="folder for the worlds' inputs, workspaces and the table")
+    parser.add_argument("--card", type=Path, help="also store the figures under docs/measured/ beside this model card "
+                        "and re-render its \"Other worlds\" section (e.g. docs/model_card.md)")
+    parser.add_argument("--note", help="a line printed above the table in the card (e.g. the configuration's purpose)")
     return parser.parse_args(argv)
 
 
@@ -206,15 +200,17 @@ def main(argv: list[str] | None = None) -> int:
     runs = {w: run_world(w, out / w, args.start, sizes) for w in args.worlds.split(",")}
     print("== measuring the nights against the truth", flush=True)
     spark = get_spark(settings)
-    figures = {"sizes": sizes, "start": args.start.isoformat(), "worlds": {}}
+    figures = {"sizes": sizes, "start": args.start.isoformat(), "worlds": {}, "note": args.note}
     for world, run in runs.items():
         figures["worlds"][world] = {**measure_world(spark, run), "commands": run["commands"],
                                     "input": run["input"], "workspace": run["workspace"], "nights_run": run["nights"]}
-    table = render_table(figures)
+    table = render_worlds_table(figures)
     (out / "worlds.json").write_text(json.dumps(figures, indent=2, sort_keys=True), encoding="utf-8")
     (out / "worlds.md").write_text(table, encoding="utf-8")
     print(table)
     print(f"wrote {out / 'worlds.md'} and {out / 'worlds.json'}")
+    if args.card:
+        print(f"updated the \"Other worlds\" section of {update_card(args.card, worlds=figures)}")
     return 0
 
 

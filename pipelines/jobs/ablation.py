@@ -13,6 +13,7 @@ import datetime as dt
 import json
 
 from features.registry import FeatureDef, all_features, model_inputs
+from models.model_card import render_ablation_table
 from models.training import TrainingDataError, check_training_rows, fit
 from pipelines.errors import UserError
 from pipelines.io.context import RunContext
@@ -23,7 +24,6 @@ from pipelines.jobs.train import split_days
 from pipelines.jobs.windows import load_window, with_labels
 
 _ROW_COLUMNS = ["consignment_id", "lodged_date", "label", "selection_reason", "seized_value_hkd"]
-FULL = "(none: full model)"
 
 
 def family_columns(features: list[FeatureDef], numeric: list[str], categorical: list[str]) -> dict[str, list[str]]:
@@ -62,38 +62,15 @@ def ablation_rows(full: dict, left_out: dict[str, dict], families: dict[str, lis
             for family, figures in left_out.items()]
 
 
-def _f(x) -> str:
-    return "n/a" if x is None else f"{x:+.3f}" if x < 0 or x > 0 else "0.000"
+def ablation(ctx: RunContext, input_root: str, first: dt.date, last: dt.date, note: str | None = None) -> dict:
+    """Fits the full model and one per family left out; writes W/reports/ablation.{json,md}.
 
-
-def _p(x) -> str:
-    return "n/a" if x is None else f"{x:.3f}"
-
-
-def render_table(result: dict) -> str:
-    """Markdown: the full model first, then each family left out, with the precision it costs."""
-    full, cap = result["full"], f"{100 * result['capacity']:g} %"
-    lines = [f"Fitted on {result['fit'][0]}..{result['fit'][1]}, measured on the hold-out "
-             f"{result['holdout'][0]}..{result['holdout'][1]} at {cap} capacity. Loss = full model minus the model "
-             "without the family: positive means the family helps; near zero on both views marks a family to question.",
-             "",
-             f"| family left out | columns | P@{cap} inspected | loss | P@{cap} truth | loss |",
-             "|---|---|---|---|---|---|",
-             f"| {FULL} | {result['n_columns']} | {_p(full['labelled'])} | | {_p(full['truth'])} | |"]
-    lines += [f"| {r['family']} | {r['columns']} | {_p(r['without_labelled'])} | {_f(r['loss_labelled'])} | "
-              f"{_p(r['without_truth'])} | {_f(r['loss_truth'])} |" for r in result["families"]]
-    if full.get("oracle") is not None:
-        lines += ["", f"Oracle precision at {cap} on the hold-out (ranking by the true probability): {_p(full['oracle'])}."]
-    return "\n".join(lines) + "\n"
-
-
-def ablation(ctx: RunContext, input_root: str, first: dt.date, last: dt.date) -> dict:
-    """Fits the full model and one per family left out; writes W/reports/ablation.{json,md}."""
+    `note`: a line kept with the figures (e.g. which configuration they come from)."""
     with ctx.writer_lock(f"ablation {first}..{last}"):
-        return _ablation(ctx, input_root, first, last)
+        return _ablation(ctx, input_root, first, last, note)
 
 
-def _ablation(ctx: RunContext, input_root: str, first: dt.date, last: dt.date) -> dict:
+def _ablation(ctx: RunContext, input_root: str, first: dt.date, last: dt.date, note: str | None) -> dict:
     cfg, progress = ctx.settings, ctx.progress
     eval_cfg, model_cfg = cfg["evaluation"], cfg["model"]
     capacity = float(eval_cfg["headline_capacity"])
@@ -112,21 +89,22 @@ def _ablation(ctx: RunContext, input_root: str, first: dt.date, last: dt.date) -
         raise UserError(f"{exc}: choose a longer window with more inspected consignments") from None
     holdout_features = features.filter(features.lodged_date >= holdout[0])
 
-    def measure(name: str, left_out: list[str]) -> dict:
+    def measure(label: str, left_out: list[str]) -> dict:
         num, cat = without(numeric, left_out), without(categorical, left_out)
-        with progress.stage(f"fit and evaluate without {name} ({len(left_out)} columns left out)"):
+        with progress.stage(f"fit and evaluate {label}"):
             model = fit(rows, num, cat, model_cfg)
             report = evaluate_window(model, holdout_features, window.outcomes, window.truth, num, cat, eval_cfg)
         return summarise(report, capacity)
 
-    full = measure(FULL, [])
-    left_out = {family: measure(family, columns) for family, columns in families.items()}
+    full = measure(f"the full model ({len(numeric) + len(categorical)} columns)", [])
+    left_out = {family: measure(f"without {family} ({i} of {len(families)}: {len(columns)} columns left out)", columns)
+                for i, (family, columns) in enumerate(families.items(), start=1)}
     features.unpersist()
     result = {"window": [first.isoformat(), last.isoformat()], "fit": [fit_days[0], fit_days[-1]],
               "holdout": [holdout[0], holdout[-1]], "capacity": capacity, "input_root": input_root,
               "n_train_rows": len(rows), "n_columns": len(numeric) + len(categorical), "full": full,
-              "families": ablation_rows(full, left_out, families)}
-    table = render_table(result)
+              "families": ablation_rows(full, left_out, families), "note": note}
+    table = render_ablation_table(result)
     put_text(ctx.spark, ctx.workspace.report("ablation.json"), json.dumps(result, indent=2, default=str))
     put_text(ctx.spark, ctx.workspace.report("ablation.md"), table)
     return {**result, "table": table, "report_json": ctx.workspace.report("ablation.json"),

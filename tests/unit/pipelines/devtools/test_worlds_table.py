@@ -5,7 +5,8 @@ from pathlib import Path
 
 from pyspark.sql import types as T
 
-from pipelines.devtools.worlds import champion_line, measure_night, plan_commands, render_table
+from models.model_card import render_worlds_table as render_table
+from pipelines.devtools.worlds import champion_line, measure_night, plan_commands, update_card
 
 SIZES = {"per_day": 400, "train_days": 30, "nights": 2, "label_lag": 7, "seed": 5}
 
@@ -55,3 +56,23 @@ def test_table_has_one_row_per_world_and_the_commands():
     table = render_table({"sizes": SIZES, "worlds": {"default": world}})
     assert "| default | 2 | 800 | 0.500 | 0.625 | 0.80 | 0.200 | 0.250 | 0.80 | 0.100 (5.0 %) | 5.0 |" in table
     assert "shiprisk generate --world base" in table
+
+
+def test_update_card_stores_the_figures_and_keeps_the_generated_part(tmp_path):
+    import json
+
+    card = tmp_path / "model_card.md"
+    card.write_text("# Model card: shiprisk version 7\n\nGenerated part.\n", encoding="utf-8")
+    cap = {"0.01": {"precision": 0.5, "oracle_precision": 0.5, "ratio_to_oracle": 1.0, "ratio_to_legacy": None},
+           "0.05": {"precision": 0.1, "oracle_precision": 0.2, "ratio_to_oracle": 0.5, "ratio_to_legacy": None}}
+    figures = {"sizes": SIZES, "worlds": {"mainland_express": {"nights": {"d": {}}, "commands": ["shiprisk models"],
+                                                               "all_nights": {"n": 10, "legacy_precision": None,
+                                                                              "legacy_share": 0.0, "at_capacity": cap}}}}
+    update_card(card, worlds=figures)
+    update_card(card, ablation={"fit": ["a", "b"], "holdout": ["c", "d"], "capacity": 0.01, "n_columns": 1,
+                                "full": {"labelled": 0.3, "truth": None, "oracle": None}, "families": []})
+    text = card.read_text(encoding="utf-8")
+    assert text.startswith("# Model card: shiprisk version 7\n\nGenerated part.\n")
+    assert "| mainland_express | 1 | 10 | 0.500 | 0.500 | 1.00 | 0.100 | 0.200 | 0.50 | n/a (0.0 %) | n/a |" in text
+    assert "| (none: full model) | 1 | 0.300 | | n/a | |" in text
+    assert json.loads((tmp_path / "measured" / "worlds.json").read_text())["sizes"] == SIZES

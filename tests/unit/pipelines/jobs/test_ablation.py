@@ -2,7 +2,8 @@
 from types import SimpleNamespace
 
 from features.registry import all_features, model_inputs
-from pipelines.jobs.ablation import FULL, ablation_rows, family_columns, render_table, summarise, without
+from models.model_card import render_ablation_table as render_table
+from pipelines.jobs.ablation import ablation_rows, family_columns, summarise, without
 
 
 def _feature(name, family):
@@ -47,7 +48,7 @@ def test_rows_and_table_give_the_loss_of_each_family():
     result = {"fit": ["2026-01-01", "2026-01-20"], "holdout": ["2026-01-21", "2026-01-27"], "capacity": 0.01,
               "n_columns": 3, "full": full, "families": rows}
     table = render_table(result)
-    assert f"| {FULL} | 3 | 0.600 | | 0.500 | |" in table
+    assert "| (none: full model) | 3 | 0.600 | | 0.500 | |" in table
     assert "| route | 2 | 0.450 | +0.150 | 0.500 | 0.000 |" in table
     assert "| party | 1 | 0.620 | -0.020 | n/a | n/a |" in table
     assert "hold-out 2026-01-21..2026-01-27 at 1 % capacity" in table
