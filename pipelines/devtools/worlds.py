@@ -68,16 +68,17 @@ def plan_commands(world: str, folder: Path, start: dt.date, sizes: dict) -> dict
 
 
 def run_shiprisk(args: list[str], ran: list[str]) -> str:
-    """Runs one `shiprisk` command; its line goes to `ran` and stdout; a failure stops the measurement."""
+    """Runs one `shiprisk` command; its line goes to `ran` and stdout, its progress (stderr) passes
+    through as it comes; returns its stdout. A failure stops the measurement."""
     line = shlex.join(["shiprisk", *args])
     ran.append(line)
     print(f"$ {line}", flush=True)
     started = time.perf_counter()
-    done = subprocess.run([*shiprisk_command(), *args], capture_output=True, text=True)
+    done = subprocess.run([*shiprisk_command(), *args], stdout=subprocess.PIPE, text=True)
+    output = done.stdout.strip().replace("\n", "\n  ")
+    print(f"  ({time.perf_counter() - started:.0f}s) {output}", flush=True)
     if done.returncode != 0:
-        sys.stderr.write(done.stderr[-4000:])
         raise RuntimeError(f"`{line}` exited with {done.returncode}")
-    print(f"  ({time.perf_counter() - started:.0f}s) {done.stdout.strip()}".replace("\n", "\n  "), flush=True)
     return done.stdout
 
 
