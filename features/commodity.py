@@ -147,7 +147,8 @@ def build_unit_value_history_features(consignments: DataFrame, hs6_daily: DataFr
     )
 
 
-def _is_vague(desc: Column, vague_words: list[str]) -> Column:
+def is_vague(desc: Column, vague_words: list[str]) -> Column:
+    """True when every word of two or more letters is in the vague vocabulary."""
     words = F.filter(F.split(normalise_text(desc), " "), lambda w: F.length(w) >= 2)
     vocabulary = F.array(*[F.lit(w.lower()) for w in vague_words])
     return F.forall(words, lambda w: F.array_contains(vocabulary, w))
@@ -195,7 +196,7 @@ def build_commodity_features(
         F.when(genuine > 0, brand_unit_value / genuine).alias("value_to_genuine_ratio"),
         F.coalesce("hs6_count_90d", F.lit(0)).cast("int").alias("hs6_count_90d"),
         F.col("unit_value_robust_z_90d"),
-        _is_vague(F.col("main_goods_description"), list(params["vague_words"])).cast("int").alias("is_vague_description"),
+        is_vague(F.col("main_goods_description"), list(params["vague_words"])).cast("int").alias("is_vague_description"),
         per_package.alias("weight_per_package_kg"),
         F.when(F.col("total_quantity_base") > 0, F.col("gross_weight_kg") / F.col("total_quantity_base"))
         .alias("weight_per_unit_kg"),

@@ -62,6 +62,19 @@ def _branded_item(brand: Column) -> Column:
     return F.when(brand.isNotNull(), fields)
 
 
+def _item(brand: Column) -> Column:
+    """Every item's own facts, for the item-level features (features.items): a branded line
+    among cheap ones must be seen even when it is not the highest-value item."""
+    return F.struct(
+        F.col("declaration_id").cast("string").alias("declaration_id"), F.col("item_no").cast("long").alias("item_no"),
+        F.col("hs_code").cast("string").alias("hs_code"),
+        F.col("goods_description").cast("string").alias("goods_description"), brand.alias("brand"),
+        F.col("value_hkd").cast("double").alias("value_hkd"),
+        F.col("quantity_base").cast("double").alias("quantity_base"),
+        F.col("quantity_dimension").cast("string").alias("quantity_dimension"),
+    )
+
+
 def aggregate_items(items: DataFrame) -> DataFrame:
     """One row per consignment_id from its items (unique on consignment_id by construction).
 
@@ -91,6 +104,7 @@ def aggregate_items(items: DataFrame) -> DataFrame:
         F.array_sort(F.collect_set(brand)).alias("brands"),
         # Sorted (declaration, item first) so the array does not depend on partitioning.
         F.array_sort(F.collect_list(_branded_item(brand))).alias("branded_items"),
+        F.array_sort(F.collect_list(_item(brand))).alias("items"),
         main.alias("main"),
         F.max(F.when(F.upper(F.col("declaration_type")) == "REEXPORT", 1).otherwise(0)).alias("is_reexport"),
         # Units of sale over all items, only if every item is counted (else a sum of unlike units).
@@ -119,6 +133,8 @@ def build_consignments(
     `declaration_type` is REEXPORT if any item is a re-export, else EXPORT.
     `main_*` describe the highest-value item; `branded_items` holds every item with a declared
     brand (declaration_id, item_no, brand, value_hkd, quantity_base, quantity_dimension);
+    `items` holds every item (declaration_id, item_no, hs_code, goods_description, brand, value_hkd,
+    quantity_base, quantity_dimension), sorted by declaration and item number;
     `total_quantity_base` is the units of sale of all items, null unless every item is counted.
     """
     items = with_quantity_base(item_values(declarations, fx_rates, fx_fallback), units)
@@ -143,7 +159,7 @@ def build_consignments(
         F.col("gross_weight_kg").cast(T.DoubleType()).alias("gross_weight_kg"),
         "n_items", "total_value_hkd", "hs_codes",
         F.col("main.hs_code").alias("main_hs_code"),
-        "brands", "branded_items",
+        "brands", "branded_items", "items",
         F.col("main.goods_description").alias("main_goods_description"),
         F.when(F.col("is_reexport") == 1, F.lit("REEXPORT")).otherwise(F.lit("EXPORT")).alias("declaration_type"),
         F.col("main.quantity").cast(T.DoubleType()).alias("main_quantity"),

@@ -19,6 +19,7 @@ FAMILY_MODULES = (
     "features.destination",
     "features.route",
     "features.commodity",
+    "features.items",
     "features.parties",
     "features.intelligence",
     "features.shape",

@@ -5,7 +5,7 @@
 
 `consignments` is the frame of features.consignments.build_consignments for the target
 days only; `inputs` holds the snapshot datasets (rights_holders, intelligence);
-`reference` the conf/reference frames (countries, ports, hs_groups); `history` the daily
+`reference` the conf/reference frames (countries, ports, hs_groups, product_terms); `history` the daily
 aggregates read from the workspace (route_daily, hub_region_daily, hs6_daily and
 party_daily), which may include the target days and later ones:
 every look-back feature filters to days strictly before lodging.
@@ -23,6 +23,7 @@ from pyspark.sql import functions as F
 from features.commodity import build_commodity_features, build_hs6_daily
 from features.destination import build_destination_features
 from features.intelligence import build_watchlist_features
+from features.items import PRODUCT_TERMS_SCHEMA, build_item_features
 from features.parties import build_party_features
 from features.registry import FeatureDef, all_features
 from features.route import build_route_basics, build_route_daily, build_route_history_features
@@ -54,6 +55,14 @@ def build_daily_aggregates(consignments: DataFrame, reference: Mapping[str, Data
     return aggregates
 
 
+def _product_terms(consignments: DataFrame, reference: Mapping[str, DataFrame]) -> DataFrame:
+    """conf/reference/product_terms.csv; empty (no HS mismatch found) where the reference loader
+    does not know the file yet, so a night never stops for it."""
+    if "product_terms" in reference:
+        return reference["product_terms"]
+    return consignments.sparkSession.createDataFrame([], PRODUCT_TERMS_SCHEMA)
+
+
 def _family_frames(consignments, inputs, reference, history, params, party_params) -> list[DataFrame]:
     basics, destination, keys = _route_keys(consignments, reference)
     return [
@@ -63,6 +72,8 @@ def _family_frames(consignments, inputs, reference, history, params, party_param
                                      int(params["route_lookback_days"]), int(params["route_recent_days"])),
         build_commodity_features(consignments, reference["hs_groups"], inputs["rights_holders"],
                                  history["hs6_daily"], params),
+        build_item_features(consignments, reference["hs_groups"], inputs["rights_holders"],
+                            _product_terms(consignments, reference), params),
         build_shape_features(consignments, params),
         build_party_features(consignments, history["party_daily"], party_params),
         build_watchlist_features(consignments, inputs["intelligence"]),

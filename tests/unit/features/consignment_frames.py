@@ -39,6 +39,12 @@ BRANDED_ITEM = T.StructType([
     T.StructField("brand", T.StringType()), T.StructField("value_hkd", T.DoubleType()),
     T.StructField("quantity_base", T.DoubleType()), T.StructField("quantity_dimension", T.StringType()),
 ])
+ITEM = T.StructType([
+    T.StructField("declaration_id", T.StringType()), T.StructField("item_no", T.LongType()),
+    T.StructField("hs_code", T.StringType()), T.StructField("goods_description", T.StringType()),
+    T.StructField("brand", T.StringType()), T.StructField("value_hkd", T.DoubleType()),
+    T.StructField("quantity_base", T.DoubleType()), T.StructField("quantity_dimension", T.StringType()),
+])
 CONSIGNMENT_SCHEMA = T.StructType([
     T.StructField("consignment_id", T.StringType()), T.StructField("lodged_date", T.DateType()),
     T.StructField("lodged_at", T.TimestampType()), T.StructField("customs_office", T.StringType()),
@@ -51,6 +57,7 @@ CONSIGNMENT_SCHEMA = T.StructType([
     T.StructField("n_items", T.LongType()), T.StructField("total_value_hkd", T.DoubleType()),
     T.StructField("hs_codes", T.ArrayType(T.StringType())), T.StructField("main_hs_code", T.StringType()),
     T.StructField("brands", T.ArrayType(T.StringType())), T.StructField("branded_items", T.ArrayType(BRANDED_ITEM)),
+    T.StructField("items", T.ArrayType(ITEM)),
     T.StructField("main_goods_description", T.StringType()),
     T.StructField("declaration_type", T.StringType()), T.StructField("main_quantity", T.DoubleType()),
     T.StructField("main_quantity_unit", T.StringType()), T.StructField("main_quantity_base", T.DoubleType()),
@@ -74,13 +81,22 @@ def _declared_on_main_item(row: dict) -> list[tuple]:
             for b in row["brands"]]
 
 
+def _main_item_only(row: dict) -> list[tuple]:
+    """items for a row that gives none: the highest-value item alone, bearing its first brand."""
+    brand = row["brands"][0] if row["brands"] else None
+    return [("DEC1", 1, row["main_hs_code"], row["main_goods_description"], brand, row["main_value_hkd"],
+             row["main_quantity_base"], row["main_quantity_dimension"])]
+
+
 def consignments(spark, rows: list[dict]):
     """A frame shaped like features.consignments.build_consignments' output.
 
-    A row without `branded_items` has its `brands` declared on the highest-value item.
+    A row without `branded_items` has its `brands` declared on the highest-value item; a row
+    without `items` has that item only.
     """
     full = [{**CONSIGNMENT_DEFAULTS, **row} for row in rows]
     full = [r if "branded_items" in r else {**r, "branded_items": _declared_on_main_item(r)} for r in full]
+    full = [r if "items" in r else {**r, "items": _main_item_only(r)} for r in full]
     data = [tuple(r.get(f.name) for f in CONSIGNMENT_SCHEMA.fields) for r in full]
     return spark.createDataFrame(data, CONSIGNMENT_SCHEMA)
 
