@@ -67,3 +67,15 @@ def test_a_model_keeps_scoring_after_a_feature_is_added_and_refuses_when_one_is_
     assert np.array_equal(model.predict_proba(to_model_frame(X2, numeric, categorical))[:, 1], expected)
     with pytest.raises(StaleModelError, match="flag"):
         fitted_inputs(model, ["x"], ["region"])
+
+
+def test_class_weight_reaches_the_trees_and_weights_the_seizures_up():
+    X, y = _data(1000)
+    frame = to_model_frame(X, NUMERIC, CATEGORICAL)
+    balanced = make_model(NUMERIC, CATEGORICAL, {"max_iter": 10, "seed": 1, "class_weight": "balanced"}).fit(frame, y)
+    plain = make_model(NUMERIC, CATEGORICAL, {"max_iter": 10, "seed": 1}).fit(frame, y)
+    assert balanced.named_steps["classify"].estimator_.class_weight == "balanced"
+    assert plain.named_steps["classify"].estimator_.class_weight is None
+    # The trees' raw scores lean to seizures once they are weighted up to the clean rows' total.
+    raw = [m.named_steps["classify"].estimator_.predict_proba(m[:-1].transform(frame))[:, 1].mean() for m in (balanced, plain)]
+    assert raw[0] > raw[1] + 0.1
