@@ -108,6 +108,8 @@ def _train(ctx: RunContext, input_root: str, first: dt.date, last: dt.date) -> d
             "left_out_features": describe_left_out(left_out) or "none",
         })
         tracking.log_metrics(flat)
+        for step, candidate in enumerate(selection["candidates"]):  # one step per candidate, in the order tried
+            tracking.log_metrics({f"validation_{m}": candidate.get(m) for m in ("precision", "pr_auc")}, step=step)
         out_dir = workspace.report(f"train-{run.info.run_id}")
         # Written locally, logged, and copied into W when W is on a Hadoop file system.
         with staged_dir(ctx.spark, out_dir) as local_dir:
