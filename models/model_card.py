@@ -150,7 +150,9 @@ def render_model_card(info: dict, report: dict, features: list, left_out: dict[s
 
 # The measured sections live between these markers: figures measured apart from any training run
 # (other worlds, ablation), kept from their JSON under docs/measured/ when the card is regenerated.
-MEASURED_BEGIN = "<!-- measured: begin (rendered from docs/measured/*.json; see docs/model_card.md's last sections) -->"
+MEASURED_BEGIN = ("<!-- measured: begin. Rendered from docs/measured/*.json (python -m pipelines.devtools.worlds --card, "
+                  "shiprisk ablation --card); re-render after copying a regenerated card with "
+                  "python -m pipelines.devtools.worlds --refresh-card docs/model_card.md -->")
 MEASURED_END = "<!-- measured: end -->"
 
 
@@ -221,7 +223,8 @@ def measured_sections(worlds: dict | None = None, ablation: dict | None = None) 
 
 def with_measured_sections(card: str, block: str) -> str:
     """The card with its marked block replaced by `block` (appended when the card has none)."""
-    begin, end = card.find(MEASURED_BEGIN), card.find(MEASURED_END)
+    # By the marker's fixed start: a block written under an older wording of the marker is still found.
+    begin, end = card.find(MEASURED_BEGIN.split(".")[0]), card.find(MEASURED_END)
     if begin >= 0 and end > begin:
         return card[:begin] + block.rstrip("\n") + card[end + len(MEASURED_END):]
     return card.rstrip("\n") + "\n\n" + block

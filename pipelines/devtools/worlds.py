@@ -180,7 +180,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="days generated after the last night (default: evaluation.label_lag_days)")
     parser.add_argument("--start", type=dt.date.fromisoformat, default=dt.date(2026, 3, 1))
     parser.add_argument("--seed", type=int, default=17)
-    parser.add_argument("--out", required=True, help="folder for the worlds' inputs, workspaces and the table")
+    parser.add_argument("--out", help="folder for the worlds' inputs, workspaces and the table (required to measure)")
+    parser.add_argument("--refresh-card", type=Path, metavar="CARD",
+                        help="only re-render CARD's measured sections from docs/measured/*.json beside it (after a "
+                             "regenerated card was copied over it) and exit")
     parser.add_argument("--card", type=Path, help="also store the figures under docs/measured/ beside this model card "
                         "and re-render its \"Other worlds\" section (e.g. docs/model_card.md)")
     parser.add_argument("--note", help="a line printed above the table in the card (e.g. the configuration's purpose)")
@@ -192,6 +195,11 @@ def main(argv: list[str] | None = None) -> int:
     from pipelines.io.spark import get_spark
 
     args = parse_args(argv)
+    if args.refresh_card:
+        print(f"re-rendered the measured sections of {update_card(args.refresh_card)}")
+        return 0
+    if not args.out:
+        raise SystemExit("--out is required to measure")
     settings = load_settings()
     lag = args.label_lag if args.label_lag is not None else int(settings["evaluation"]["label_lag_days"])
     sizes = {"per_day": args.per_day, "train_days": args.train_days, "nights": args.nights, "label_lag": lag,
