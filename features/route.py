@@ -51,6 +51,19 @@ FEATURES = [
        ("manifests", "conf/reference/ports.csv", "conf/reference/countries.csv"),
        "7 and 90 days before lodging"),
 ]
+# Drift (issue 17 item 3): is traffic of this kind rising against its own long run? Each lift is
+# the recent count (route_recent_days) over the count the long-run share (route_lookback_days)
+# predicts for the recent traffic, both + 1 so a thin history stays near 1 (no change).
+_LIFT = ("(recent count + 1) / (long-run count * all recent / all long-run consignments + 1): above 1 "
+         "when its recent share of all traffic exceeds its long-run share; 1 with no history")
+_RECENT_LONG = "route_recent_days (7) and route_lookback_days (90) days before lodging"
+_HUB_SRC = ("manifests", "conf/reference/ports.csv")
+FEATURES += [
+    _f("route_recent_lift", "double", "numeric", f"exact route: {_LIFT}", window=_RECENT_LONG),
+    _f("hub_recent_lift", "double", "numeric", f"last transit hub (or NONE): {_LIFT}", _HUB_SRC, _RECENT_LONG),
+    _f("dest_region_recent_lift", "double", "numeric", f"destination region: {_LIFT}",
+       ("manifests", "conf/reference/countries.csv"), _RECENT_LONG),
+]
 
 
 def _path(consignments: DataFrame, ports: DataFrame) -> DataFrame:
@@ -136,6 +149,15 @@ def _share(part: Column, whole: Column) -> Column:
     return F.when(whole > 0, part / whole).otherwise(F.lit(0.0))
 
 
+def _lift(recent: Column, long: Column, all_recent: Column, all_long: Column) -> Column:
+    """(recent + 1) / (expected recent + 1), expected from the long-run share of all traffic.
+
+    Against all traffic, not per day: a quiet weekend or a history shorter than the look-back
+    moves every count alike and leaves the lift at 1."""
+    expected = F.when(all_long > 0, long * all_recent / all_long).otherwise(F.lit(0.0))
+    return ((recent + 1) / (expected + 1)).cast("double")
+
+
 def build_route_history_features(
     route_keys: DataFrame, route_daily: DataFrame, hub_region_daily: DataFrame, lookback_days: int, recent_days: int
 ) -> DataFrame:
@@ -143,18 +165,25 @@ def build_route_history_features(
     t = route_keys.select("consignment_id", "lodged_date", "route_key", "route_hub", "dest_region")
     daily_total = route_daily.groupBy("date").agg(F.sum("n_consignments").alias("n_consignments"))
     hub_daily = hub_region_daily.groupBy("date", "route_hub").agg(F.sum("n_consignments").alias("n_consignments"))
+    region_daily = hub_region_daily.groupBy("date", "dest_region").agg(F.sum("n_consignments").alias("n_consignments"))
     pair = ["route_hub", "dest_region"]
+
+    def both(name):  # one join serves both windows
+        return {f"{name}_long": lookback_days, f"{name}_recent": recent_days}
+
     parts = [
-        (trailing_sums(t, route_daily, ["route_key"], ["n_consignments"], {"route_long": lookback_days}), ["route_key"]),
-        (trailing_sums(t, daily_total, [], ["n_consignments"], {"all_long": lookback_days}), []),
-        (trailing_sums(t, hub_region_daily, pair, ["n_consignments"], {"pair_long": lookback_days, "pair_recent": recent_days}), pair),
-        (trailing_sums(t, hub_daily, ["route_hub"], ["n_consignments"], {"hub_long": lookback_days, "hub_recent": recent_days}), ["route_hub"]),
+        (trailing_sums(t, route_daily, ["route_key"], ["n_consignments"], both("route")), ["route_key"]),
+        (trailing_sums(t, daily_total, [], ["n_consignments"], both("all")), []),
+        (trailing_sums(t, hub_region_daily, pair, ["n_consignments"], both("pair")), pair),
+        (trailing_sums(t, hub_daily, ["route_hub"], ["n_consignments"], both("hub")), ["route_hub"]),
+        (trailing_sums(t, region_daily, ["dest_region"], ["n_consignments"], both("region")), ["dest_region"]),
     ]
     joined = t
     for frame, keys in parts:  # each part is unique on (lodged_date, *keys)
         joined = joined.join(frame, on=["lodged_date", *keys], how="left")
-    c = {name: F.col(f"n_consignments_{name}") for name in
-         ("route_long", "all_long", "pair_long", "pair_recent", "hub_long", "hub_recent")}
+    c = {f"{name}_{span}": F.col(f"n_consignments_{name}_{span}")
+         for name in ("route", "all", "pair", "hub", "region") for span in ("long", "recent")}
+    alls = (c["all_recent"], c["all_long"])
     recent_share = _share(c["pair_recent"], c["hub_recent"])
     long_share = _share(c["pair_long"], c["hub_long"])
     both_seen = (c["hub_recent"] > 0) & (c["hub_long"] > 0)
@@ -165,4 +194,6 @@ def build_route_history_features(
         c["pair_long"].cast("int").alias("hub_region_count_90d"),
         _rarity(c["pair_long"], c["all_long"]).alias("hub_region_rarity_90d"),
         F.when(both_seen, recent_share - long_share).otherwise(F.lit(0.0)).alias("hub_region_share_shift"),
+        *[_lift(c[f"{name}_recent"], c[f"{name}_long"], *alls).alias(f"{column}_recent_lift")
+          for name, column in (("route", "route"), ("hub", "hub"), ("region", "dest_region"))],
     )

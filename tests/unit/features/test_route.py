@@ -95,3 +95,19 @@ def test_route_history_ignores_the_lodging_day_and_later(spark):
     before = _history(spark, ROUTE_DAILY, HUB_DAILY)
     after = _history(spark, ROUTE_DAILY + LATER["route"], HUB_DAILY + LATER["hub"])
     assertDataFrameEqual(after, before, checkRowOrder=False)
+
+
+def test_recent_lift_of_route_hub_and_region(spark):
+    out = {r["consignment_id"]: r for r in _history(spark, ROUTE_DAILY, HUB_DAILY).collect()}
+    t, new = out["T"], out["NEW"]
+    # All traffic: recent (09-08..09-09) 2 + 3 = 5, look-back 6; expected recent = long * 5 / 6.
+    # Route X: recent 2, long 3 -> expected 2.5; (2 + 1) / (2.5 + 1).
+    assert math.isclose(t["route_recent_lift"], 3 / 3.5)
+    # Hub SGSIN: recent 1 + 1 = 2, long 6 -> expected 5; (2 + 1) / (5 + 1): it fell behind.
+    assert math.isclose(t["hub_recent_lift"], 0.5)
+    # Region EUROPE (all hubs): recent 1, long 5 -> expected 25 / 6; 2 / (31 / 6).
+    assert math.isclose(t["dest_region_recent_lift"], 12 / 31)
+    # Never-seen route and hub: no evidence either way, 1.
+    assert (new["route_recent_lift"], new["hub_recent_lift"]) == (1.0, 1.0)
+    # Region OTHER: recent 1 (09-09), long 1 -> expected 5 / 6; 2 / (11 / 6): rising.
+    assert math.isclose(new["dest_region_recent_lift"], 12 / 11)
