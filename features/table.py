@@ -155,6 +155,7 @@ NUMERIC_BOUNDS = {
     "detour_ratio": (0.999, None, 0.99),  # a declared route is never shorter than the direct one
     "hub_region_share_shift": (-1.0, 1.0, 1.0),
     "unit_value_robust_z_90d": (-20.0, 20.0, 0.999),
+    "share_suspicious_items": (0.0, 1.0, 1.0),
 }
 
 

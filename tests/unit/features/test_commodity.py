@@ -18,6 +18,7 @@ from features.consignments import build_consignments
 
 PARAMS = {
     "brand_min_term_length": 3, "brand_fuzzy_min_length": 5, "brand_fuzzy_long_length": 8,
+    "brand_min_han_term_length": 2, "brand_max_han_term_length": 6, "item_undervalued_ratio": 1.0,
     "vague_words": ["goods", "gifts", "samples", "parts"], "min_kg_per_package": 0.01,
     "unit_value_lookback_days": 5, "unit_value_min_history": 5, "unit_value_bucket_width": 0.02,
 }

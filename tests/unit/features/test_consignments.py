@@ -48,6 +48,10 @@ def test_one_row_per_consignment_with_items_aggregated(spark):
     # Gucci is declared on item 1 (780 HKD for 10 pieces), not on the main item
     assert [tuple(b) for b in c1["branded_items"]] == [("A", 1, "Gucci", 780.0, 10.0, "COUNT")]
     assert out["C2"]["branded_items"] == []
+    # Every item is kept (sorted by declaration and item number), for the item-level family
+    assert [tuple(i) for i in c1["items"]] == [
+        ("A", 1, "420221", "leather handbag", "Gucci", 780.0, 10.0, "COUNT"),
+        ("A", 2, "910211", "watch", None, 2000.0, 4.0, "COUNT")]
     assert c1["customs_office"] == "LMC"  # of item 1
     assert c1["lodged_at"] == dt.datetime(2026, 9, 5, 1, 0)  # earliest item
     assert c1["lodged_date"] == D(2026, 9, 5)
