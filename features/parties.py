@@ -13,6 +13,13 @@ Two steps, so the nightly job never re-reads raw history:
 2. `build_party_features` reads that aggregate for each target consignment lodged on D
    over days [D-w, D-1]: a window of w days ends the day before lodging, so nothing known
    on D itself (or later) is seen.
+
+Networks that survive identifier rotation (issue 17): infringers replace their front
+exporters (and the consignors beside them) within weeks, while the forwarders, brokers
+(declarants) and consignees behind them stay. For those PERSISTENT_ROLES the family adds
+recent (90-day) and time-decayed smoothed seizure rates, the share of recent consignments
+coming from newly seen exporters, and the recent seizures of the exporters they deal with
+(two hops). They come from the same range join as the 365-day counts: no extra pass.
 """
 from __future__ import annotations
 
@@ -39,7 +46,10 @@ COUNTERPART_ROLE = {
     "forwarder": "exporter",
     "declarant": "exporter",
 }
-NETWORK_ROLES = ("forwarder", "consignee")  # roles with the share of new exporters
+# Roles that persist while exporters rotate; their counterparts are exporters, so "new
+# counterparts" means new front exporters. They get the network and recency features.
+PERSISTENT_ROLES = ("forwarder", "declarant", "consignee")
+NETWORK_ROLES = PERSISTENT_ROLES  # roles with the share of new exporters
 OPTIONAL_ROLES = ("forwarder", "declarant")  # their id columns are optional in the contract
 # The windows are part of the feature names, so they are defined with the registry.
 WINDOWS = (30, 90, 365)
@@ -59,11 +69,13 @@ class PartyParams:
     seizure_prior: float  # the seizure rate assumed for a party with no inspections
     prior_strength: float  # how many inspections the prior is worth
     new_party_days: int  # an exporter first seen this recently is "new"
+    decay_half_life_days: float = 30.0  # an event this many days old weighs half in the decayed sums
 
     @classmethod
     def from_conf(cls, conf: dict) -> PartyParams:
         rate = conf["seizure_rate"]
-        return cls(float(rate["prior"]), float(rate["strength"]), int(conf["new_party_days"]))
+        return cls(float(rate["prior"]), float(rate["strength"]), int(conf["new_party_days"]),
+                   float(conf["decay_half_life_days"]))
 
 
 def _role_features(role: str) -> list[FeatureDef]:
@@ -100,7 +112,31 @@ def _role_features(role: str) -> list[FeatureDef]:
                         f"share of the {role}'s exporters of the last {NETWORK_WINDOW} days whose first consignment "
                         "was in the last new_party_days (conf) days; null when it has no exporters in the window",
                         f"{NETWORK_WINDOW} {before}", nullable=True, sources=("manifests", "declarations")))
+    if role in PERSISTENT_ROLES:
+        out += _persistent_features(role, feat)
     return out
+
+
+def _persistent_features(role: str, feat) -> list[FeatureDef]:
+    before, w = "days before lodging", NETWORK_WINDOW
+    decay = "weighted 0.5 ** (age in days / decay_half_life_days (conf)), age 1 = the day before lodging"
+    return [
+        feat(f"seizure_rate_{w}d", "double",
+             "(seizures + prior * strength) / (inspections + strength) over the recent window", f"{w} {before}"),
+        feat(f"new_exporter_consignment_share_{w}d", "double",
+             f"share of the {role}'s consignments of the last {w} days whose exporter's first consignment was in "
+             "the last new_party_days (conf) days; null when it has no consignments in the window",
+             f"{w} {before}", nullable=True, sources=("manifests", "declarations")),
+        feat(f"counterpart_seizures_{w}d", "integer",
+             f"seizures in the window of the exporters the {role} dealt with in the window (as exporters)",
+             f"{w} {before}"),
+        feat("seizures_decayed", "double", f"seizures from the {role}'s consignments, by inspection day, {decay}",
+             f"{LONGEST_WINDOW} {before}"),
+        feat("inspections_decayed", "double", f"inspections of the {role}'s consignments, {decay}",
+             f"{LONGEST_WINDOW} {before}"),
+        feat("seizure_rate_decayed", "double",
+             "(decayed seizures + prior * strength) / (decayed inspections + strength)", f"{LONGEST_WINDOW} {before}"),
+    ]
 
 
 FEATURES: list[FeatureDef] = [f for role in PARTY_ROLES for f in _role_features(role)]
@@ -222,19 +258,32 @@ def _window_stats(joined: DataFrame, params: PartyParams) -> DataFrame:
              distinct(ITEM_COUNTERPART).alias("distinct_counterparts_365d")]
     aggs += [total("inspections", w).alias(f"inspections_{w}d") for w in (90, 365)]
     aggs += [total("seizures", w).alias(f"seizures_{w}d") for w in WINDOWS]
+    # Exponential decay inside the 365-day window: beyond it a weight is below 0.5 ** 12 at a
+    # 30-day half-life, so the window cuts nothing that matters.
+    weight = F.pow(F.lit(0.5), F.datediff(F.col("lodged_date"), F.col("h_day")) / F.lit(params.decay_half_life_days))
+    aggs += [F.coalesce(F.sum(F.when(is_total, F.col(f"h_{m}") * weight)), F.lit(0.0)).alias(f"{m}_decayed")
+             for m in ("seizures", "inspections")]
     counted = joined.groupBy(F.col("role"), F.col("party_id"), F.col("lodged_date")).agg(*aggs)
-    smoothed = (F.col("seizures_365d") + F.lit(params.seizure_prior * params.prior_strength)) / (
-        F.col("inspections_365d") + F.lit(params.prior_strength)
-    )
-    return counted.select(*[F.col(c) for c in counted.columns], smoothed.cast("double").alias("seizure_rate_365d"))
+    rates = [_smoothed(f"seizures_{w}", f"inspections_{w}", params).alias(f"seizure_rate_{w}")
+             for w in ("365d", f"{NETWORK_WINDOW}d", "decayed")]
+    return counted.select(*[F.col(c) for c in counted.columns], *rates)
+
+
+def _smoothed(seizures: str, inspections: str, params: PartyParams):
+    """(seizures + prior * strength) / (inspections + strength): few inspections stay near the prior."""
+    prior = F.lit(params.seizure_prior * params.prior_strength)
+    return ((F.col(seizures) + prior) / (F.col(inspections) + F.lit(params.prior_strength))).cast("double")
 
 
 def _network_stats(joined: DataFrame, party_daily: DataFrame, params: PartyParams) -> DataFrame:
-    """Seizures among a party's counterparts and the share of its counterparts that are new."""
+    """Seizures among a party's counterparts (365 days, and recent counterparts' recent seizures) and
+    the share of its recent counterparts, and of its recent consignments, that come from new exporters."""
     counterpart_of = F.create_map(*[F.lit(x) for pair in COUNTERPART_ROLE.items() for x in pair])
+    recent = _since(NETWORK_WINDOW)
     pairs = joined.where(F.col("h_item") == F.lit(ITEM_COUNTERPART)).groupBy(
         F.col("role"), F.col("party_id"), F.col("lodged_date"), F.col("h_item_id").alias("counterpart_id"),
-    ).agg(F.max("h_day").alias("last_dealt"))
+    ).agg(F.max("h_day").alias("last_dealt"),
+          F.coalesce(F.sum(F.when(recent, F.col("h_shipments"))), F.lit(0)).alias("recent_shipments"))
     pairs = pairs.withColumn("counterpart_role", counterpart_of[F.col("role")])
     # Each counterpart's own record as of the same lodging day, over the same look-back.
     other_keys = pairs.select(F.col("counterpart_role").alias("role"), F.col("counterpart_id").alias("party_id"),
@@ -242,17 +291,25 @@ def _network_stats(joined: DataFrame, party_daily: DataFrame, params: PartyParam
     totals = party_daily.where(F.col("item") == F.lit(ITEM_TOTAL))
     record = _history_in_window(other_keys, totals).groupBy(F.col("role"), F.col("party_id"), F.col("lodged_date")).agg(
         F.coalesce(F.sum("h_seizures"), F.lit(0)).alias("cp_seizures"),
+        F.coalesce(F.sum(F.when(recent, F.col("h_seizures"))), F.lit(0)).alias("cp_recent_seizures"),
         F.min(F.when(F.col("h_shipments") > 0, F.col("h_day"))).alias("cp_first_seen"),
     )
     record = record.select(F.col("role").alias("counterpart_role"), F.col("party_id").alias("counterpart_id"),
-                           F.col("lodged_date"), F.col("cp_seizures"), F.col("cp_first_seen"))
+                           F.col("lodged_date"), F.col("cp_seizures"), F.col("cp_recent_seizures"),
+                           F.col("cp_first_seen"))
     # record is unique per (counterpart_role, counterpart_id, lodged_date): a safe lookup.
     joined_pairs = pairs.join(record, on=["counterpart_role", "counterpart_id", "lodged_date"], how="left")
     is_recent = F.col("last_dealt") >= F.date_sub(F.col("lodged_date"), NETWORK_WINDOW)
     is_new = F.col("cp_first_seen") >= F.date_sub(F.col("lodged_date"), params.new_party_days)
+    w = NETWORK_WINDOW
+    new_shipments = F.sum(F.when(is_new, F.col("recent_shipments")).otherwise(F.lit(0)))
+    all_shipments = F.sum(F.col("recent_shipments"))
     return joined_pairs.groupBy(F.col("role"), F.col("party_id"), F.col("lodged_date")).agg(
         F.sum("cp_seizures").cast("long").alias("counterpart_seizures_365d"),
-        F.avg(F.when(is_recent, F.when(is_new, 1.0).otherwise(0.0))).alias(f"new_exporter_share_{NETWORK_WINDOW}d"),
+        F.avg(F.when(is_recent, F.when(is_new, 1.0).otherwise(0.0))).alias(f"new_exporter_share_{w}d"),
+        # Two hops, both recent: who the party dealt with lately, and what was seized from them lately.
+        F.sum(F.when(is_recent, F.col("cp_recent_seizures"))).cast("long").alias(f"counterpart_seizures_{w}d"),
+        F.when(all_shipments > 0, new_shipments / all_shipments).alias(f"new_exporter_consignment_share_{w}d"),
     )
 
 
@@ -277,6 +334,6 @@ def _filled(feature: FeatureDef, params: PartyParams):
     """A consignment naming no party of a role (no forwarder, say) has no history: zero counts, prior rate."""
     value = F.col(feature.name)
     if not feature.nullable:
-        default = params.seizure_prior if feature.name.endswith("_seizure_rate_365d") else 0
+        default = params.seizure_prior if "_seizure_rate_" in feature.name else 0
         value = F.coalesce(value, F.lit(default))
     return value.cast(SPARK_TYPE[feature.dtype]).alias(feature.name)

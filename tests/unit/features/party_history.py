@@ -9,7 +9,7 @@ from pyspark.sql import types as T
 from features.parties import PartyParams
 
 D = dt.date(2026, 9, 1)
-PARAMS = PartyParams(seizure_prior=0.1, prior_strength=10.0, new_party_days=30)
+PARAMS = PartyParams(seizure_prior=0.1, prior_strength=10.0, new_party_days=30, decay_half_life_days=30.0)
 OUTCOME_SCHEMA = T.StructType([
     T.StructField("consignment_id", T.StringType()), T.StructField("inspected_on", T.DateType()),
     T.StructField("selection_reason", T.StringType()), T.StructField("result", T.StringType()),
