@@ -9,6 +9,7 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 
 LOGGER = "shiprisk"
@@ -44,6 +45,10 @@ class Progress:
     def __init__(self, job: str, quiet: bool = False):
         self.job = job
         self.timings: dict[str, float] = {}
+        # Spark jobs started per stage, once a counter is attached (count_jobs_with): where a
+        # small night's fixed cost goes is mostly in how many jobs it starts, not their size.
+        self.jobs: dict[str, int] = {}
+        self._job_counter: Callable[[], int] | None = None
         self._start = time.perf_counter()
         self._log = logging.getLogger(f"{LOGGER}.{job.split()[0]}")
         self._level = logging.DEBUG if quiet else logging.INFO
@@ -53,17 +58,26 @@ class Progress:
         self._log.log(level or self._level, f"[{self.job} {elapsed:7.1f}s] {message}",
                       extra={"job": self.job, "elapsed": elapsed, **fields})
 
+    def count_jobs_with(self, counter: Callable[[], int] | None) -> None:
+        """Record, per stage, how far `counter` (e.g. Spark jobs started so far) moved."""
+        self._job_counter = counter
+
     def warn(self, message: str) -> None:
         self.say(f"WARNING: {message}", logging.WARNING)
 
     @contextmanager
     def stage(self, name: str):
         self.say(f"{name} ...", stage=name, event="start")
-        t0 = time.perf_counter()
+        t0, jobs0 = time.perf_counter(), self._job_counter() if self._job_counter else None
         yield
         elapsed = time.perf_counter() - t0
         self.timings[name] = round(self.timings.get(name, 0.0) + elapsed, 3)
-        self.say(f"{name} done in {elapsed:.1f}s", stage=name, event="done", seconds=round(elapsed, 3))
+        jobs = ""
+        if jobs0 is not None:
+            started = self._job_counter() - jobs0
+            self.jobs[name] = self.jobs.get(name, 0) + started
+            jobs = f", {started} Spark jobs"
+        self.say(f"{name} done in {elapsed:.1f}s{jobs}", stage=name, event="done", seconds=round(elapsed, 3))
 
     @property
     def elapsed(self) -> float:

@@ -109,3 +109,13 @@ def session_facts(spark: SparkSession) -> dict:
             "default_parallelism": sc.defaultParallelism,
             "driver_memory": conf.get("spark.driver.memory", "1g (Spark's default)"),
             "executor_memory": conf.get("spark.executor.memory", None)}
+
+
+def jobs_started(spark: SparkSession) -> int:
+    """How many Spark jobs this application has started: job ids count up from 0.
+
+    The status tracker keeps the last spark.ui.retainedJobs jobs (1,000 by default) even with
+    the UI off; the highest id kept is what counts."""
+    tracker = spark.sparkContext.statusTracker()
+    ids = tracker.getJobIdsForGroup(None)
+    return max(ids) + 1 if ids else 0

@@ -27,7 +27,7 @@ from pipelines.io import tracking
 from pipelines.io.context import RunContext
 from pipelines.io.publish import publish_dir, put_text, staged_dir
 from pipelines.io.scoring import explain_consignments, score_consignments, stored_model_inputs
-from pipelines.io.spark import session_facts
+from pipelines.io.spark import jobs_started, session_facts
 from pipelines.jobs.features import build_features_and_consignments
 from pipelines.jobs.outcomes import coverage_summary, refresh_recorded
 from pipelines.outputs.lists import COLUMNS as LIST_COLUMNS
@@ -68,6 +68,7 @@ def _rank(selected: DataFrame) -> DataFrame:
 
 def nightly(ctx: RunContext, input_root: str, run_date: dt.date) -> dict:
     day = run_date.isoformat()
+    ctx.progress.count_jobs_with(lambda: jobs_started(ctx.spark))
     with ctx.progress.stage("check profiles and selection policy"):
         targeting = load_targeting(ctx.settings)
     champion = load_champion(ctx)
@@ -252,7 +253,8 @@ def _summary(ctx: RunContext, day: str, validated: ValidationResult, counts: dic
                    "amber_queued": counts["amber_queued"]},
         "selection_by_basis": counts["by_basis"], "lanes": counts["by_lane"],
         "score_distribution": counts["score_distribution"],
-        "validation": v, "timings_seconds": ctx.progress.timings, "spark": session_facts(ctx.spark),
+        "validation": v, "timings_seconds": ctx.progress.timings,
+        "spark_jobs_by_stage": ctx.progress.jobs, "spark": session_facts(ctx.spark),
         "drift_status": drift["status"], "drift_not_measured_because": drift["reason"],
         "drift_psi": drift["psi"], "drift_warnings": drift["warnings"], "drift_threshold": drift["threshold"],
         "outputs": outputs, "list_coverage": coverage_summary(ctx, day),

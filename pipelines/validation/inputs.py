@@ -92,21 +92,49 @@ def _history_ids(spark: SparkSession, root: str, dates: list[str], lookback_days
     return read_raw(spark, root, "manifests", earlier).select(F.col(q.CONSIGNMENT)) if earlier else None
 
 
-def _count_checks(name: str, check: DataFrame, suite: list[dict], conditions: list) -> dict:
-    """One pass: rows read per day, and per expectation the failing rows and one example."""
-    stats = []
-    for i, (exp, (cond, _)) in enumerate(zip(suite, conditions)):
-        stats.append(F.sum(F.when(cond, 1).otherwise(0)).alias(f"n{i}"))
-        example = F.col(exp["kwargs"]["column"]).cast("string")
-        stats.append(F.max(F.when(cond, F.coalesce(example, F.lit("(empty)")))).alias(f"x{i}"))
+def _check_counts(check: DataFrame, suite: list[dict], conditions: list) -> DataFrame:
+    """Rows read per day, and per expectation the failing rows and one example, as arrays (the
+    same columns for every dataset, so that all datasets are counted by one query)."""
+    failing = [F.sum(F.when(cond, 1).otherwise(0)) for cond, _ in conditions]
+    examples = [F.max(F.when(cond, F.coalesce(F.col(exp["kwargs"]["column"]).cast("string"), F.lit("(empty)"))))
+                for exp, (cond, _) in zip(suite, conditions)]
+    return check.groupBy(F.col(PARTITION_DATE)).agg(
+        F.count(F.lit(1)).alias("n"),
+        (F.array(*failing) if failing else F.array().cast("array<bigint>")).alias("failing"),
+        (F.array(*examples) if examples else F.array().cast("array<string>")).alias("examples"))
+
+
+def _count_all(checks: dict[str, DataFrame], suites: dict, conditions: dict) -> dict[str, dict]:
+    """One pass over every dataset's check frame (which it also materialises in the cache)."""
+    parts = {name: _check_counts(check, suites[name], conditions[name]) for name, check in checks.items()}
+    union = None
+    for name, part in parts.items():
+        part = part.select(F.lit(name).alias("_dataset"), *part.columns)
+        union = part if union is None else union.unionByName(part)
     try:
-        rows = check.groupBy(F.col(PARTITION_DATE)).agg(F.count(F.lit(1)).alias("n"), *stats).collect()
+        rows = union.collect()
     except Exception as exc:  # Spark surfaces a corrupt or unreadable file only when it reads it
-        raise FeedError(f"{name}: a file could not be read: {str(exc).splitlines()[0][:400]}; "
+        broken = next((name for name, part in parts.items() if not _reads(part)), "an input")
+        raise FeedError(f"{broken}: a file could not be read: {str(exc).splitlines()[0][:400]}; "
                         "replace the broken file and run again") from exc
-    return {"by_date": {r[PARTITION_DATE]: r["n"] for r in rows},
-            "per_expectation": [sum(r[f"n{i}"] for r in rows) for i in range(len(conditions))],
-            "examples": [next((r[f"x{i}"] for r in rows if r[f"x{i}"] is not None), None) for i in range(len(conditions))]}
+    counted = {}
+    for name, conds in conditions.items():
+        mine = [r for r in rows if r["_dataset"] == name]
+        counted[name] = {
+            "by_date": {r[PARTITION_DATE]: r["n"] for r in mine},
+            "per_expectation": [sum(r["failing"][i] for r in mine) for i in range(len(conds))],
+            "examples": [next((r["examples"][i] for r in mine if r["examples"][i] is not None), None)
+                         for i in range(len(conds))]}
+    return counted
+
+
+def _reads(part: DataFrame) -> bool:
+    """Whether one dataset's counts can be computed (only asked to name the broken dataset)."""
+    try:
+        part.collect()
+        return True
+    except Exception:  # noqa: BLE001 - any failure names this dataset as the broken one
+        return False
 
 
 def _flag(checks: dict, conditions: dict, gx_reasons: dict, known_extra: DataFrame | None) -> dict[str, DataFrame]:
@@ -149,7 +177,7 @@ def validate_inputs(ctx: RunContext, input_root: str, dates: list[str], record: 
             raise FeedError(str(exc)) from exc
     suites = load_suites(conf_root() / vcfg["suites_dir"], list(files))
     conditions = {n: [(failure_condition(e), e["meta"]["reason"]) for e in suites[n]] for n in files}
-    checks, counted = {}, {}
+    checks = {}
     with progress.stage("validation: read and count"):
         for name in files:
             days = dates if DATASETS[name].partitioned else None
@@ -160,7 +188,7 @@ def validate_inputs(ctx: RunContext, input_root: str, dates: list[str], record: 
                 check = q.build_check_frame(read_raw(spark, input_root, name, days, timezone=vcfg["feed_timezone"]),
                                             DATASETS[name])
             checks[name] = check.persist(StorageLevel.MEMORY_AND_DISK)
-            counted[name] = _count_checks(name, checks[name], suites[name], conditions[name])
+        counted = _count_all(checks, suites, conditions)
     _check_days_have_rows(counted["manifests"]["by_date"], dates, input_root)
     by_gx_ids = vcfg["row_flags"] == "gx"
     gx = {}
@@ -172,7 +200,7 @@ def validate_inputs(ctx: RunContext, input_root: str, dates: list[str], record: 
         gx_reasons = q.gx_row_reasons(spark, gx) if by_gx_ids else {}
         known = _history_ids(spark, input_root, dates, int(vcfg["outcome_lookback_days"]))
         flagged = {n: f.persist(StorageLevel.MEMORY_AND_DISK) for n, f in _flag(checks, conditions, gx_reasons, known).items()}
-        summary = _summary(input_root, dates, files, counted, {n: q.reason_counts(f) for n, f in flagged.items()},
+        summary = _summary(input_root, dates, files, counted, q.reason_counts_of(flagged),
                            q.consignment_counts(flagged), vcfg)
         summary["recorded_root"] = recorded
         for check in checks.values():
