@@ -215,12 +215,15 @@ def bench_nightly(ctx, root: str, night: str) -> dict:
     ctx: a context of its own (its progress records this run's stage timings alone)."""
     import datetime as dt
 
+    from pipelines.io.spark import jobs_started
     from pipelines.jobs.nightly import nightly
 
     spark = ctx.spark
     # Each night starts as a fresh process would: nothing cached from the previous one.
     spark.catalog.clearCache()
+    jobs_before = jobs_started(spark)
     summary, wall = _timed(lambda: nightly(ctx, root, dt.date.fromisoformat(night)))
+    jobs = jobs_started(spark) - jobs_before
     stages = summary["timings_seconds"]
     validate, features = round(stages[f"validate {night}"], 2), round(stages["build features"], 2)
     rows = summary["counts"]["consignments_read"]
@@ -231,4 +234,52 @@ def bench_nightly(ctx, root: str, night: str) -> dict:
             "features_seconds": features, "rest_seconds": round(wall - validate - features, 2),
             "nightly_rows_per_s": round(rows / wall), "validate_rows_per_s": round(rows / validate) if validate else None,
             "features_rows_per_s": round(rows / features) if features else None,
-            "selected": summary["counts"]["selected"], "stages": stages}
+            "selected": summary["counts"]["selected"], "stages": stages,
+            # Load-independent: a small night's fixed cost is mostly how many jobs it starts.
+            "spark_jobs": jobs, "spark_jobs_by_stage": summary.get("spark_jobs_by_stage", {})}
+
+
+# ---- the figures compared from run to run (docs/benchmarks.json) ----
+
+def headline_figures(results: dict) -> dict[str, float]:
+    """Wall seconds of what the issue's targets name: a whole night per size, training, back-fill.
+
+    Named with their scale, so a run at other sizes or history never compares with this one."""
+    opts = results["options"]
+    history = f"{opts['history_days']}d x {opts['history_per_day']:,}"
+    figures = {f"night of {one['per_day']:,} (history {history})": one["single_history"]["nightly_seconds"]
+               for one in results.get("nights", [])}
+    for stage in ("train", "backfill"):
+        if stage in results:
+            r = results[stage]
+            figures[f"{stage} {r['days']} days x {r['per_day']:,}"] = r["seconds"]
+    return figures
+
+
+def load_recorded(path: Path) -> dict:
+    """The recorded figures ({"figures": {name: {"seconds", "recorded_on", "load_average"}}}), or none."""
+    import json
+
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {"figures": {}}
+
+
+def compare_with_recorded(figures: dict[str, float], recorded: dict) -> list[dict]:
+    """Each figure beside the previous recorded one and their ratio (None where none was recorded)."""
+    rows = []
+    for name, seconds in figures.items():
+        previous = recorded.get("figures", {}).get(name, {}).get("seconds")
+        rows.append({"figure": name, "seconds": seconds, "previous_seconds": previous,
+                     "ratio_to_previous": round(seconds / previous, 3) if previous else None})
+    return rows
+
+
+def record_figures(path: Path, figures: dict[str, float], recorded_on: str, load_average: float) -> dict:
+    """Replace the recorded figures of the same names with these; the others stay."""
+    import json
+
+    recorded = load_recorded(path)
+    for name, seconds in figures.items():
+        recorded["figures"][name] = {"seconds": seconds, "recorded_on": recorded_on, "load_average": load_average}
+    recorded["figures"] = dict(sorted(recorded["figures"].items()))
+    path.write_text(json.dumps(recorded, indent=2) + "\n", encoding="utf-8")
+    return recorded
