@@ -185,7 +185,8 @@ def select_params(rows: pd.DataFrame, numeric: list[str], categorical: list[str]
 
     The default candidate (params as configured) is always tried; the next one starts only
     while less than `budget_seconds` has been spent, and at most `max_candidates` are tried.
-    If the window cannot validate (too few days, or a class missing), the configured params stand.
+    If the window cannot validate (too few days, a class missing, fewer seizures than
+    `min_validation_positives`), the configured params stand and `skipped` says why.
     """
     search = params.get("search") or {}
     base = {k: v for k, v in params.items() if k != "search"}
@@ -193,8 +194,12 @@ def select_params(rows: pd.DataFrame, numeric: list[str], categorical: list[str]
     info = {"metric": SELECTION_METRIC, "budget_seconds": budget, "spent_seconds": 0.0,
             "chosen": {k: base.get(k) for k in SEARCHED}, "candidates": []}
     earlier, validation = split_validation(rows, int(search.get("validation_days", 0)))
+    seizures, needed = int(validation["label"].sum()), max(1, int(search.get("min_validation_positives", 1)))
     if limit < 1 or earlier.empty or validation["label"].nunique() < 2:
         info["skipped"] = "search off" if limit < 1 else "no validation days with both outcomes in the fit window"
+        return base, info
+    if seizures < needed:  # a ranking judged on a handful of seizures would pick by chance
+        info["skipped"] = f"{seizures} seizures on the validation days (need {needed})"
         return base, info
     info["validation_days"] = [str(pd.to_datetime(validation["lodged_date"]).min().date()),
                                str(pd.to_datetime(validation["lodged_date"]).max().date())]

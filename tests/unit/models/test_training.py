@@ -282,6 +282,18 @@ def test_the_search_is_skipped_when_the_window_cannot_validate():
     assert info["skipped"] == "no validation days with both outcomes in the fit window"
 
 
+def test_the_search_is_skipped_when_the_validation_days_hold_too_few_seizures():
+    rows = _drifting_rows(days=20, per_day=20)
+    seizures = int(rows[rows["lodged_date"] >= rows["lodged_date"].max() - pd.Timedelta(days=6)]["label"].sum())
+    params = {"max_iter": 10, "seed": 1, "search": {**_search({"learning_rate": [0.2]}),
+                                                    "min_validation_positives": seizures + 1}}
+    chosen, info = select_params(rows, NUMERIC, CATEGORICAL, params, 0.1)
+    assert chosen == {"max_iter": 10, "seed": 1} and info["candidates"] == []
+    assert info["skipped"] == f"{seizures} seizures on the validation days (need {seizures + 1})"
+    params["search"]["min_validation_positives"] = seizures
+    assert len(select_params(rows, NUMERIC, CATEGORICAL, params, 0.1)[1]["candidates"]) == 2
+
+
 def test_candidates_are_the_default_then_distinct_seeded_draws():
     space = {"learning_rate": [0.03, 0.1], "class_weight": [None, "balanced"]}
     drawn = candidate_params(space, 6, seed=3)
