@@ -177,6 +177,9 @@ def render_worlds_table(figures: dict) -> str:
              "ratio to oracle | legacy rules precision (share picked) | P@1% / legacy |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for world, result in figures["worlds"].items():
+        if "failed" in result:
+            lines.append(f"| {world} | failed: {result['failed']} |" + " |" * 9)
+            continue
         a = result["all_nights"]
         c1, c5 = a["at_capacity"]["0.01"], a["at_capacity"]["0.05"]
         share = None if a.get("legacy_share") is None else 100 * a["legacy_share"]

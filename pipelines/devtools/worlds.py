@@ -94,6 +94,15 @@ def champion_line(models_output: str) -> str | None:
 def run_world(world: str, folder: Path, start: dt.date, sizes: dict) -> dict:
     """generate, train, champion, nightly x N for one world; returns the plan and the lines run."""
     plan, ran = plan_commands(world, folder, start, sizes), []
+    try:
+        _run_steps(world, plan, sizes, ran)
+    except RuntimeError as exc:  # one world's failure (e.g. too few seizures to fit) must not lose the others
+        print(f"== world {world}: FAILED: {exc}", flush=True)
+        return {**plan, "commands": ran, "failed": str(exc)}
+    return {**plan, "commands": ran}
+
+
+def _run_steps(world: str, plan: dict, sizes: dict, ran: list[str]) -> None:
     print(f"== world {world}: generate {plan['train'][0]}.. ({sizes['per_day']} a day)", flush=True)
     run_shiprisk(plan["generate"], ran)
     print(f"== world {world}: train on {plan['train'][0]}..{plan['train'][1]}", flush=True)
@@ -104,7 +113,6 @@ def run_world(world: str, folder: Path, start: dt.date, sizes: dict) -> dict:
     for args in plan["nightly"]:
         print(f"== world {world}: night {args[-1]}", flush=True)
         run_shiprisk(args, ran)
-    return {**plan, "commands": ran}
 
 
 def night_frame(spark: SparkSession, workspace: str, input_root: str, day: str) -> DataFrame:
@@ -211,7 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     spark = get_spark(settings)
     figures = {"sizes": sizes, "start": args.start.isoformat(), "worlds": {}, "note": args.note}
     for world, run in runs.items():
-        figures["worlds"][world] = {**measure_world(spark, run), "commands": run["commands"],
+        measured = {"failed": run["failed"]} if "failed" in run else measure_world(spark, run)
+        figures["worlds"][world] = {**measured, "commands": run["commands"],
                                     "input": run["input"], "workspace": run["workspace"], "nights_run": run["nights"]}
     table = render_worlds_table(figures)
     (out / "worlds.json").write_text(json.dumps(figures, indent=2, sort_keys=True), encoding="utf-8")

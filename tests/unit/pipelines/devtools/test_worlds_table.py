@@ -76,3 +76,11 @@ def test_update_card_stores_the_figures_and_keeps_the_generated_part(tmp_path):
     assert "| mainland_express | 1 | 10 | 0.500 | 0.500 | 1.00 | 0.100 | 0.200 | 0.50 | n/a (0.0 %) | n/a |" in text
     assert "| (none: full model) | 1 | 0.300 | | n/a | |" in text
     assert json.loads((tmp_path / "measured" / "worlds.json").read_text())["sizes"] == SIZES
+
+
+def test_a_failed_world_is_a_row_that_says_why_and_keeps_its_commands():
+    figures = {"sizes": SIZES, "worlds": {"displaced_hubs": {"failed": "`shiprisk train ...` exited with 2",
+                                                             "commands": ["shiprisk train ..."]}}}
+    table = render_table(figures)
+    assert "| displaced_hubs | failed: `shiprisk train ...` exited with 2 |" in table
+    assert "shiprisk train ..." in table.split("Commands run")[1]
