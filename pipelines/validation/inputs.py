@@ -217,8 +217,10 @@ def validate_inputs(ctx: RunContext, input_root: str, dates: list[str], record: 
         raise FeedError(_threshold_message(summary, failures))
     if workspace:
         with progress.stage("validation: write quarantine"):
-            summary["quarantine_paths"] = [p for n, f in flagged.items()
-                                           for p in q.write_quarantine(spark, f, DATASETS[n], workspace, dates)]
+            summary["quarantine_paths"] = [
+                p for n, f in flagged.items()
+                for p in q.write_quarantine(spark, f, DATASETS[n], workspace, dates,
+                                            quarantined=summary["datasets"][n]["rows_quarantined"])]
     return ValidationResult({n: _valid_frame(n, f) for n, f in flagged.items()}, summary, list(flagged.values()))
 
 

@@ -152,12 +152,18 @@ def quarantined_rows(flagged: DataFrame, dataset: Dataset) -> DataFrame:
 
 
 def write_quarantine(spark: SparkSession, flagged: DataFrame, dataset: Dataset, workspace: Workspace,
-                     days: list[str]) -> list[str]:
+                     days: list[str], quarantined: int | None = None) -> list[str]:
     """Quarantined rows to the workspace's quarantine of each day and dataset (overwriting a re-run's).
 
     One Spark write per dataset into a staging folder partitioned by day, then a rename
     per day: a training window of many days costs one job, not one per day. Snapshots
-    have no day of their own and are filed under the run's day (the last one)."""
+    have no day of their own and are filed under the run's day (the last one).
+    quarantined: the dataset's quarantined rows if already counted; 0 writes nothing (no Spark
+    job for a clean dataset) and still removes what an earlier run of those days left."""
+    if quarantined == 0:
+        for d in (days if dataset.partitioned else days[-1:]):
+            delete_path(spark, workspace.quarantine_day(d, dataset.name))
+        return []
     staging = workspace.quarantine_staging(dataset.name)
     day = F.col(PARTITION_DATE) if dataset.partitioned else F.lit(days[-1])
     quarantined_rows(flagged, dataset).withColumn("date", day).write.mode("overwrite").partitionBy("date").parquet(staging)
