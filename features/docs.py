@@ -16,7 +16,12 @@ FAMILY_INTRO = {
     "commodity": "What is declared: HS groups (conf/reference/hs_groups.csv), recorded brands "
                  "(rights_holders), unit values in HKD per unit of sale (quantity units converted by "
                  "conf/reference/units.csv; count units only) against genuine prices and the trailing HS6 median.",
-    "parties": "Who ships: history of each party role from daily party aggregates.",
+    "items": "Every goods item of the consignment, not only the highest-value one: brands named in each item's "
+             "declared brand and description (English, Chinese, mixed), each branded item's unit value against the "
+             "brand's lowest genuine price, vague descriptions on counterfeit-prone goods, and descriptions that "
+             "contradict the HS code (conf/reference/product_terms.csv).",
+    "party": "Who ships: history of each party role from daily party aggregates, including the persistent "
+             "roles' recent and time-decayed records that survive a change of front exporter.",
     "intelligence": "Watch-list entries active on the lodging day.",
     "shape": "Mode, size and value of the consignment.",
 }

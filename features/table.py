@@ -56,8 +56,8 @@ def build_daily_aggregates(consignments: DataFrame, reference: Mapping[str, Data
 
 
 def _product_terms(consignments: DataFrame, reference: Mapping[str, DataFrame]) -> DataFrame:
-    """conf/reference/product_terms.csv; empty (no HS mismatch found) where the reference loader
-    does not know the file yet, so a night never stops for it."""
+    """conf/reference/product_terms.csv (pipelines.io.reference loads it); a hand-built reference
+    without it finds no HS mismatch."""
     if "product_terms" in reference:
         return reference["product_terms"]
     return consignments.sparkSession.createDataFrame([], PRODUCT_TERMS_SCHEMA)

@@ -10,6 +10,7 @@ REFERENCE_SCHEMAS = {
     "ports": "locode string, name string, country string, lat double, lon double, is_hub int, is_ftz int",
     "hs_groups": "hs_prefix string, hs_group string, counterfeit_prone int",
     "units": "code string, name string, dimension string, factor_to_base double, note string",
+    "product_terms": "term string, hs_prefixes string, language string",
 }
 
 
