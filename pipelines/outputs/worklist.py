@@ -49,6 +49,9 @@ LANE_ORDER = {"RED": 0, "AMBER": 1}
 def add_worklist_details(listed: DataFrame, inputs: Mapping[str, DataFrame], fx_fallback: Mapping[str, float] | None,
                          source_names: Mapping[str, str]) -> DataFrame:
     """The listed rows with declaration_ids, items, watchlist and party_history (DETAIL_COLUMNS)."""
+    # The consignments frame has its own `items` (features.consignments, for the item-level
+    # features); the worklist's come from the declarations, in the worklist's item layout.
+    listed = listed.drop(*DETAIL_COLUMNS)
     ids = listed.select("consignment_id", "lodged_date", *PARTY_ROLES.values())
     items = _items(ids, inputs["declarations"], inputs.get("fx_rates"), fx_fallback)
     out = listed.join(items, on="consignment_id", how="left")  # items: one row per consignment (grouped)
