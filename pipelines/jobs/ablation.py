@@ -63,7 +63,8 @@ def ablation_rows(full: dict, left_out: dict[str, dict], families: dict[str, lis
 
 
 def ablation(ctx: RunContext, input_root: str, first: dt.date, last: dt.date, note: str | None = None) -> dict:
-    """Fits the full model and one per family left out; writes W/reports/ablation.{json,md}.
+    """Fits the full model and one per family left out; writes ablation.json and ablation.md among the
+    workspace's reports (Workspace.report).
 
     `note`: a line kept with the figures (e.g. which configuration they come from)."""
     with ctx.writer_lock(f"ablation {first}..{last}"):
