@@ -156,29 +156,26 @@ def _last_days(options: BenchOptions, wanted: int) -> tuple[dt.date, dt.date, in
 
 def _bench_train(ctx: RunContext, options: BenchOptions, results: dict) -> None:
     """`shiprisk train` over the last 90 days of history, in a workspace of its own."""
-    first, last, days = _last_days(options, TRAIN_DAYS)
-    root = str(Path(ctx.workspace.root) / "input")
-    with ctx.progress.stage(f"train on {days} days x {options.history_per_day:,} consignments"):
-        ctx.spark.catalog.clearCache()
-        t0 = time.perf_counter()
-        train(_fresh_context(ctx, "train"), root, first, last)
-        seconds = round(time.perf_counter() - t0, 2)
-    results["train"] = {"days": days, "per_day": options.history_per_day, "seconds": seconds,
-                        "load_average": os.getloadavg()[0]}
+    _bench_window(ctx, options, results, "train", TRAIN_DAYS, train)
 
 
 def _bench_backfill(ctx: RunContext, options: BenchOptions, results: dict) -> None:
     """`shiprisk features --from --to` over the last 30 days, in a new workspace (its look-back
     days are read from the input root too, as a first back-fill does)."""
-    first, last, days = _last_days(options, BACKFILL_DAYS)
+    _bench_window(ctx, options, results, "backfill", BACKFILL_DAYS, backfill_features)
+
+
+def _bench_window(ctx: RunContext, options: BenchOptions, results: dict, key: str, wanted: int, job) -> None:
+    """job(context, root, first, last) over the last `wanted` days, timed, in a fresh workspace."""
+    first, last, days = _last_days(options, wanted)
     root = str(Path(ctx.workspace.root) / "input")
-    with ctx.progress.stage(f"back-fill {days} days x {options.history_per_day:,} consignments"):
+    with ctx.progress.stage(f"{key} on {days} days x {options.history_per_day:,} consignments"):
         ctx.spark.catalog.clearCache()
         t0 = time.perf_counter()
-        backfill_features(_fresh_context(ctx, "backfill"), root, first, last)
+        job(_fresh_context(ctx, key), root, first, last)
         seconds = round(time.perf_counter() - t0, 2)
-    results["backfill"] = {"days": days, "per_day": options.history_per_day, "seconds": seconds,
-                           "load_average": os.getloadavg()[0]}
+    results[key] = {"days": days, "per_day": options.history_per_day, "seconds": seconds,
+                    "load_average": os.getloadavg()[0]}
 
 
 def _compare(options: BenchOptions, results: dict) -> None:
