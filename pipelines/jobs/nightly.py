@@ -68,8 +68,8 @@ def _rank(selected: DataFrame) -> DataFrame:
 
 def nightly(ctx: RunContext, input_root: str, run_date: dt.date) -> dict:
     day = run_date.isoformat()
-    spark = ctx.spark  # started here: the counter must not start Spark inside a stage (it would recurse)
-    ctx.progress.count_jobs_with(lambda: jobs_started(spark))
+    # Reads the session without starting it: starting Spark opens a stage, which would call the counter again.
+    ctx.progress.count_jobs_with(lambda: jobs_started(ctx.session) if ctx.session is not None else 0)
     with ctx.progress.stage("check profiles and selection policy"):
         targeting = load_targeting(ctx.settings)
     champion = load_champion(ctx)
