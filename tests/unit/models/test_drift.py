@@ -27,3 +27,12 @@ def test_shares_count_missing_bins_and_other_categories(spark):
     assert reference["x"] == [2 / 6, 1 / 6, 1 / 6, 2 / 6]
     shares = _categorical_shares(df, {"region": ["EU", "NA"]})
     assert shares["region"] == {"EU": 2 / 6, "NA": 1 / 6, "__missing__": 1 / 6, "__other__": 2 / 6}
+
+
+def test_a_value_on_an_edge_falls_in_the_bin_below_and_no_edges_make_one_bin(spark):
+    rows = [(1.5, 1e-05), (2.5, -3.0), (2.5000001, None), (-1e300, 7.0)]
+    df = spark.createDataFrame(rows, "`x.odd` double, y double")
+    shares = _numeric_shares(df, {"x.odd": [1.5, 2.5], "y": []})
+    # null/NaN, <=1.5 (1.5 and -1e300), <=2.5 (2.5), above (2.5000001)
+    assert shares["x.odd"] == [0.0, 2 / 4, 1 / 4, 1 / 4]
+    assert shares["y"] == [1 / 4, 3 / 4]
