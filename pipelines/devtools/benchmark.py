@@ -185,7 +185,6 @@ def seed_history(ctx, root: str, days: list[str]) -> dict:
 
     validated, validate_s = _timed(lambda: validate_inputs(ctx, root, days, record=False))
     _, aggregate_s = _timed(lambda: update_aggregates(ctx, validated.valid))
-    validated.release()
     return {"days": len(days), "consignments": validated.summary["consignments_valid"],
             "validate_seconds": validate_s, "aggregates_seconds": aggregate_s}
 

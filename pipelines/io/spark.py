@@ -69,6 +69,10 @@ def wanted_settings(cfg: dict) -> dict[str, str]:
         "spark.driver.memory": spark_cfg["driver_memory"],
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
+        # PySpark's DataFrame debugging records the Python call site of every Column call in the
+        # JVM: ten extra round trips per call, most of a night's 240,000 (seconds of a small night).
+        # Errors still name the failing expression; only the Python line of its origin is lost.
+        "spark.python.sql.dataFrameDebugging.enabled": "false",
     }
     wanted.update({key: str(value) for key, value in (spark_cfg["extra"] or {}).items()})
     return wanted

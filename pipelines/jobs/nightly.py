@@ -97,8 +97,10 @@ def _score_select_publish(ctx: RunContext, day: str, validated: ValidationResult
             "*", F.lit(champion.version).alias("model_version"), F.lit(run.info.run_id).alias("run_id"),
             F.to_date(F.lit(day)).alias("run_date"))
         with ctx.progress.stage("score and select"):
+            # Checkpointed, not cached: the counts, reasons, lists and drift all start from it, and
+            # a short plan is what keeps their analysis quick.
             selected = _rank(select_for_inspection(scored, targeting.profiles, targeting.policy, day,
-                                                   targeting.templates)).cache()
+                                                   targeting.templates)).localCheckpoint()
             counts = _selection_counts(selected)
             comparisons = _comparisons(selected, targeting)
         with ctx.progress.stage(f"explain {counts['selected']} selected consignments and the AMBER queue"):
@@ -112,8 +114,6 @@ def _score_select_publish(ctx: RunContext, day: str, validated: ValidationResult
         tracking.log_metrics({f"psi_{k}": v for k, v in drift["psi"].items()})
         tracking.log_metrics({f"score_{k}": v for k, v in summary["score_distribution"].items()})
         tracking.log_dict(summary, "summary.json")
-    selected.unpersist()
-    validated.release()
     return summary
 
 

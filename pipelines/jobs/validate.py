@@ -8,6 +8,4 @@ from pipelines.validation.inputs import ValidationResult, validate_inputs
 
 def validate(ctx: RunContext, input_root: str, days: list[str]) -> ValidationResult:
     with ctx.writer_lock(f"validate {', '.join(days)}"):
-        result = validate_inputs(ctx, input_root, days)
-        result.release()
-        return result
+        return validate_inputs(ctx, input_root, days)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
@@ -43,14 +43,8 @@ SNAPSHOTS = ("intelligence", "rights_holders", "fx_rates")
 
 @dataclass
 class ValidationResult:
-    valid: dict[str, DataFrame]
+    valid: dict[str, DataFrame]  # materialised: a later run over replaced files reads them anew
     summary: dict
-    cached: list[DataFrame] = field(default_factory=list)
-
-    def release(self) -> None:
-        """Drop the cached flagged rows: a later run over replaced files must read them anew."""
-        for frame in self.cached:
-            frame.unpersist()
 
 
 def _datasets_present(spark: SparkSession, root: str, dates: list[str], vcfg: dict,
@@ -221,7 +215,14 @@ def validate_inputs(ctx: RunContext, input_root: str, dates: list[str], record: 
                 p for n, f in flagged.items()
                 for p in q.write_quarantine(spark, f, DATASETS[n], workspace, dates,
                                             quarantined=summary["datasets"][n]["rows_quarantined"])]
-    return ValidationResult({n: _valid_frame(n, f) for n, f in flagged.items()}, summary, list(flagged.values()))
+    # Lineage cut at the valid rows: every later query builds on them, and Spark re-analyses a
+    # frame's whole plan at each step, which for the validation's joins and windows cost more than
+    # a small night's data. Eager: a lazy checkpoint loses its plan's metrics before they report.
+    with progress.stage("validation: keep the valid rows"):
+        valid = {n: _valid_frame(n, f).localCheckpoint() for n, f in flagged.items()}
+    for frame in flagged.values():
+        frame.unpersist()
+    return ValidationResult(valid, summary)
 
 
 def _check_days_have_rows(manifest_rows: dict, dates: list[str], root: str) -> None:

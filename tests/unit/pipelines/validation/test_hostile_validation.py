@@ -102,7 +102,6 @@ def hostile(spark, validate, tmp_path_factory):
     for path in result.summary["quarantine_paths"]:
         quarantined.setdefault(path.rstrip("/").rsplit("/", 1)[-1], []).extend(spark.read.parquet(path).collect())
     yield result, quarantined
-    result.release()
 
 
 def reasons(rows, key: str) -> dict:

@@ -86,7 +86,6 @@ def test_recorded_results_go_through_the_same_validation_and_win_the_same_inspec
     quarantined = spark.read.parquet(str(workspace / "quarantine" / f"date={DAY}" / "outcomes")).collect()
     assert [(q.consignment_id, list(q.reasons)) for q in quarantined] == [("K9", ["ORPHAN_OUTCOME"])]
     assert "/recorded/outcomes/" in quarantined[0]["_source_file"]
-    result.release()
 
     # A later inspection in the feed still replaces the recorded one: the latest inspected_on wins first.
     later = read_valid_outcomes(spark, str(root), [DAY, NEXT], settings["validation"], recorded=recorded).collect()
