@@ -35,7 +35,6 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from models.profiles import Profile, apply_profiles, condition_column, parse_conditions
-from models.reasons import add_reasons
 from pipelines.errors import UserError
 
 BASIS_ORDER = ("PROFILE", "MODEL", "EXPLORATION", "RANDOM")
@@ -43,7 +42,7 @@ BASIS_ORDER = ("PROFILE", "MODEL", "EXPLORATION", "RANDOM")
 CONTRACT_REASON = {"PROFILE": "RISK", "MODEL": "RISK", "EXPLORATION": "EXPLORATION", "RANDOM": "RANDOM"}
 OFFICE = "customs_office"
 ADDED_COLUMNS = ("profile_hits", "forced_red", "excluded", "score_adjusted", "selected", "selection_basis",
-                 "selection_reason", "lane", "rank_in_office", "reasons")
+                 "selection_reason", "lane", "rank_in_office")
 _WHOLE = (Window.unboundedPreceding, Window.unboundedFollowing)
 SLIM_COLUMNS = ("consignment_id", OFFICE, "score", "exporter_id", "consignee_id", "profile_hits", "forced_red",
                 "excluded", "score_adjusted")
@@ -77,13 +76,13 @@ def check_policy(policy: Mapping[str, Any], columns: Mapping[str, str]) -> dict[
     return {**policy, "office_capacity": dict(capacities), "novel_conditions": novel}
 
 
-def select_for_inspection(scored: DataFrame, profiles: Iterable[Profile], policy: Mapping[str, Any], run_date: str | dt.date,
-                          reason_templates: Mapping[str, Any] | None = None,
-                          meanings: Mapping[str, str] | None = None) -> DataFrame:
-    """Every input consignment with its lane, selection and reasons (see the module doc).
+def select_for_inspection(scored: DataFrame, profiles: Iterable[Profile], policy: Mapping[str, Any],
+                          run_date: str | dt.date) -> DataFrame:
+    """Every input consignment with its lane and selection (see the module doc).
 
     `policy` is checked by `check_policy` (done here too if the caller has not).
-    Adds ADDED_COLUMNS to the input columns.
+    Adds ADDED_COLUMNS to the input columns. Reasons are models.reasons.add_reasons' work, for
+    the rows someone will read: a night lists a few hundred of its million rows.
     """
     if "novel_conditions" not in policy:
         from models.profiles import profile_columns
@@ -104,9 +103,7 @@ def select_for_inspection(scored: DataFrame, profiles: Iterable[Profile], policy
     df = _refill(df, model_candidate, profile_taken, by_score, policy)
     df = _label(df, policy)
     kept = [F.col(c) if c in SLIM_COLUMNS else F.col("_payload")[c].alias(c) for c in scored.columns]
-    df = df.select(*kept, *[c for c in ADDED_COLUMNS if c != "reasons"])
-    df = add_reasons(df, profiles, reason_templates or {}, meanings)
-    return df.select(*scored.columns, *ADDED_COLUMNS)
+    return df.select(*kept, *ADDED_COLUMNS).select(*scored.columns, *ADDED_COLUMNS)
 
 
 def _slim(df: DataFrame, policy: Mapping[str, Any]) -> DataFrame:

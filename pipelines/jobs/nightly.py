@@ -99,8 +99,7 @@ def _score_select_publish(ctx: RunContext, day: str, validated: ValidationResult
         with ctx.progress.stage("score and select"):
             # Checkpointed, not cached: the counts, reasons, lists and drift all start from it, and
             # a short plan is what keeps their analysis quick.
-            selected = _rank(select_for_inspection(scored, targeting.profiles, targeting.policy, day,
-                                                   targeting.templates)).localCheckpoint()
+            selected = _rank(select_for_inspection(scored, targeting.profiles, targeting.policy, day)).localCheckpoint()
             counts = _selection_counts(selected)
             comparisons = _comparisons(selected, targeting)
         with ctx.progress.stage(f"explain {counts['selected']} selected consignments and the AMBER queue"):
@@ -132,7 +131,7 @@ def _explain_listed(ctx: RunContext, selected: DataFrame, champion: Champion, ta
     k = 2 * int(targeting.templates.get("max_reasons", DEFAULT_TEMPLATES["max_reasons"]))  # some may not be told
     contributions = explain_consignments(queued, champion.model, champion.numeric, champion.categorical, k=k)
     # contributions: one row per consignment of `queued`.
-    reasons_input = queued.drop("reasons").join(contributions, on="consignment_id", how="left")
+    reasons_input = queued.join(contributions, on="consignment_id", how="left")
     context = {**comparisons, "source_names": targeting.source_names}
     explained = add_reasons(reasons_input, targeting.profiles, targeting.templates, context=context)
     detailed = add_worklist_details(explained, validated.valid, ctx.settings["features"]["fx_fallback_hkd_per_unit"],

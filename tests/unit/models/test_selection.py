@@ -7,6 +7,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from models.profiles import parse_profiles, profile_columns
+from models.reasons import add_reasons
 from models.selection import check_policy, queue_for_office, select_for_inspection
 from pipelines.errors import UserError
 from pipelines.io.settings import conf_root
@@ -59,7 +60,8 @@ HAND_ROWS = [
 
 
 def _run(spark, run_date, rows=HAND_ROWS, policy=None, profiles=PROFILES):
-    out = select_for_inspection(_frame(spark, rows), parse_profiles(profiles, COLUMNS), policy or _policy(), run_date)
+    parsed = parse_profiles(profiles, COLUMNS)
+    out = add_reasons(select_for_inspection(_frame(spark, rows), parsed, policy or _policy(), run_date), parsed, {})
     return {r.consignment_id: r for r in out.collect()}
 
 
@@ -156,7 +158,7 @@ def test_exploration_takes_its_share_of_uncertain_or_novel_rows(spark):
     policy = _policy(default_office_capacity=10, office_capacity={}, exploration__share=0.2, exploration__band=0.02,
                      exploration__novel_when=[{"feature": "exporter_days_since_first_seen", "eq": 0}])
     frame = _many(spark, n=2_000, exporters=500)
-    out = select_for_inspection(frame, [], policy, "2026-09-05").where("selected").collect()
+    out = add_reasons(select_for_inspection(frame, [], policy, "2026-09-05"), [], {}).where("selected").collect()
     by_office = collections.defaultdict(list)
     for r in out:
         by_office[r.customs_office].append(r)

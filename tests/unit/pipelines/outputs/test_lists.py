@@ -155,6 +155,7 @@ def test_shipped_conf_end_to_end_on_feature_table_columns(spark, settings, tmp_p
     from pyspark.sql import types as T
 
     from features.table import table_schema
+    from models.reasons import add_reasons
     from models.selection import select_for_inspection
     from pipelines.outputs.lists import load_targeting
 
@@ -182,7 +183,8 @@ def test_shipped_conf_end_to_end_on_feature_table_columns(spark, settings, tmp_p
     ]
     frame = spark.createDataFrame([tuple(r[f.name] for f in fields) for r in rows], schema)
     targeting = load_targeting(settings)
-    selected = select_for_inspection(frame, targeting.profiles, targeting.policy, "2026-09-05", targeting.templates)
+    selected = add_reasons(select_for_inspection(frame, targeting.profiles, targeting.policy, "2026-09-05"),
+                           targeting.profiles, targeting.templates)
     write_inspection_lists(selected, str(tmp_path), "2026-09-05")
     with open(tmp_path / "HKAIR.csv", encoding="utf-8-sig", newline="") as fh:
         records = {r["consignment_id"]: r for r in csv.DictReader(fh)}
