@@ -18,15 +18,19 @@ OTHER = "__other__"
 
 
 def _bin_index(name: str, edges: list[float]) -> Column:
-    """0 .. len(edges): the bin of column `name` between the inner edges (the number of edges below
-    its value); null or NaN -> -1.
+    """0 .. len(edges): the bin of column `name`, the first edge it does not exceed; null or NaN -> -1.
 
     Written as one SQL expression: built from Column calls (one `when` per edge), each call a round
     trip to the JVM, the bins of a hundred features took seconds to build every night."""
     value = f"CAST(`{name.replace('`', '``')}` AS DOUBLE)"
-    edges_sql = ", ".join(f"{float(e)!r}D" if math.isfinite(e) else f"CAST('{float(e)!r}' AS DOUBLE)" for e in edges)
-    inside = f"size(filter(array({edges_sql}), e -> e < {value}))" if edges else "0"
-    return F.expr(f"CASE WHEN {value} IS NULL OR isnan({value}) THEN -1 ELSE {inside} END")
+    steps = " ".join(f"WHEN {value} <= {_double_sql(e)} THEN {i}" for i, e in enumerate(edges))
+    return F.expr(f"CASE WHEN {value} IS NULL OR isnan({value}) THEN -1 {steps} ELSE {len(edges)} END")
+
+
+def _double_sql(x: float) -> str:
+    """A double as a Spark SQL literal that reads back as the same value (repr round-trips)."""
+    x = float(x)
+    return f"{x!r}D" if math.isfinite(x) else f"CAST('{x!r}' AS DOUBLE)"
 
 
 def _category_index(col: Column, cats: list[str]) -> Column:

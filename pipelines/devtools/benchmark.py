@@ -214,19 +214,19 @@ def bench_nightly(ctx, root: str, night: str) -> dict:
     ctx: a context of its own (its progress records this run's stage timings alone)."""
     import datetime as dt
 
-    from pipelines.io.spark import jobs_started
+    from pipelines.io.spark import free_stored, jobs_started
     from pipelines.jobs.nightly import nightly
 
     spark = ctx.spark
-    # Each night starts as a fresh process would: nothing cached from the previous one.
-    spark.catalog.clearCache()
+    # Each night starts as a fresh process would: nothing cached or kept from the previous one.
+    free_stored(spark)
     jobs_before = jobs_started(spark)
     summary, wall = _timed(lambda: nightly(ctx, root, dt.date.fromisoformat(night)))
     jobs = jobs_started(spark) - jobs_before
     stages = summary["timings_seconds"]
     validate, features = round(stages[f"validate {night}"], 2), round(stages["build features"], 2)
     rows = summary["counts"]["consignments_read"]
-    spark.catalog.clearCache()
+    free_stored(spark)
     _, read = _timed(lambda: _read_without_validation(spark, root, night))
     return {"night_consignments": rows, "nightly_seconds": wall, "validate_seconds": validate,
             "read_without_validation_seconds": read,

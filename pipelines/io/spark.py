@@ -12,8 +12,8 @@ import shlex
 import sys
 from pathlib import Path
 
-from pyspark import SparkConf, SparkContext
-from pyspark.sql import SparkSession
+from pyspark import SparkConf, SparkContext, StorageLevel
+from pyspark.sql import DataFrame, SparkSession
 
 # spark-submit flags that are spelled as settings (the rest reach SparkConf as --conf).
 _SUBMIT_FLAGS = {"--master": "spark.master", "--driver-memory": "spark.driver.memory",
@@ -123,3 +123,23 @@ def jobs_started(spark: SparkSession) -> int:
     ids one by one from Python cost a round trip per job, thousands per night."""
     ids = spark.sparkContext._jsc.sc().statusTracker().getJobIdsForGroup(None)
     return int(spark.sparkContext._jvm.java.util.Arrays.stream(ids).max().orElse(-1)) + 1
+
+
+def cut_lineage(frame: DataFrame) -> DataFrame:
+    """`frame` computed now and kept, with its lineage cut (a local checkpoint).
+
+    Spark re-analyses a frame's whole plan at each DataFrame step: the frames every later step of
+    a run builds on (the valid input rows, the consignments, the night's selection) are cut so
+    those plans stay short. A local checkpoint cannot be recomputed, so on a cluster its blocks
+    are kept on two executors: losing one executor does not fail the run."""
+    local = frame.sparkSession.sparkContext.master.startswith("local")
+    level = StorageLevel.MEMORY_AND_DISK if local else StorageLevel.MEMORY_AND_DISK_2
+    return frame.localCheckpoint(eager=True, storageLevel=level)
+
+
+def free_stored(spark: SparkSession) -> None:
+    """Drop every cached frame and kept checkpoint of this application (clearCache leaves the
+    checkpoints): a benchmark's next run then starts as a fresh process would."""
+    spark.catalog.clearCache()
+    for rdd in spark.sparkContext._jsc.getPersistentRDDs().values():
+        rdd.unpersist(False)

@@ -27,6 +27,7 @@ from pipelines.devtools.synthetic import generate
 from pipelines.errors import UserError
 from pipelines.io.context import RunContext
 from pipelines.io.progress import Progress
+from pipelines.io.spark import free_stored
 from pipelines.io.workspace import Workspace
 from pipelines.jobs.features import backfill_features
 from pipelines.jobs.train import train
@@ -170,7 +171,7 @@ def _bench_window(ctx: RunContext, options: BenchOptions, results: dict, key: st
     first, last, days = _last_days(options, wanted)
     root = str(Path(ctx.workspace.root) / "input")
     with ctx.progress.stage(f"{key} on {days} days x {options.history_per_day:,} consignments"):
-        ctx.spark.catalog.clearCache()
+        free_stored(ctx.spark)
         t0 = time.perf_counter()
         job(_fresh_context(ctx, key), root, first, last)
         seconds = round(time.perf_counter() - t0, 2)

@@ -24,6 +24,7 @@ from features.table import build_daily_aggregates, build_feature_table
 from pipelines.io import history_store as store
 from pipelines.io.context import RunContext
 from pipelines.io.feature_store import read_features
+from pipelines.io.spark import cut_lineage
 from pipelines.io.workspace import days_between, read_day_range, replace_days, stored_days
 from pipelines.jobs.outcomes import refresh_recorded
 from pipelines.validation.contract import DATASETS
@@ -86,7 +87,7 @@ def update_aggregates(ctx: RunContext, inputs: dict[str, DataFrame]) -> DataFram
     """
     # Materialised once: every family and aggregate starts from it, and a truncated lineage
     # keeps the feature table's query plan small enough to analyse quickly.
-    consignments = consignments_of(ctx, inputs).localCheckpoint()
+    consignments = cut_lineage(consignments_of(ctx, inputs))
     with ctx.progress.stage("update daily aggregates"):
         days = _lodging_days(consignments)
         if days:

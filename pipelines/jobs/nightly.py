@@ -27,7 +27,7 @@ from pipelines.io import tracking
 from pipelines.io.context import RunContext
 from pipelines.io.publish import publish_dir, put_text, staged_dir
 from pipelines.io.scoring import explain_consignments, score_consignments, stored_model_inputs
-from pipelines.io.spark import jobs_started, session_facts
+from pipelines.io.spark import cut_lineage, jobs_started, session_facts
 from pipelines.jobs.features import build_features_and_consignments
 from pipelines.jobs.outcomes import coverage_summary, refresh_recorded
 from pipelines.outputs.lists import COLUMNS as LIST_COLUMNS
@@ -97,15 +97,14 @@ def _score_select_publish(ctx: RunContext, day: str, validated: ValidationResult
             "*", F.lit(champion.version).alias("model_version"), F.lit(run.info.run_id).alias("run_id"),
             F.to_date(F.lit(day)).alias("run_date"))
         with ctx.progress.stage("score and select"):
-            # Checkpointed, not cached: the counts, reasons, lists and drift all start from it, and
-            # a short plan is what keeps their analysis quick.
-            selected = _rank(select_for_inspection(scored, targeting.profiles, targeting.policy, day)).localCheckpoint()
+            # Kept with its lineage cut: the counts, reasons, lists and drift all start from it.
+            selected = cut_lineage(_rank(select_for_inspection(scored, targeting.profiles, targeting.policy, day)))
             counts = _selection_counts(selected)
             comparisons = _comparisons(selected, targeting)
         with ctx.progress.stage(f"explain {counts['selected']} selected consignments and the AMBER queue"):
             listed = _explain_listed(ctx, selected, champion, targeting, comparisons, validated)
             counts["amber_queued"] = int((~listed["selected"].astype(bool)).sum())
-        # From the cached selection: `scored` itself would run the model over the day again.
+        # From the kept selection: `scored` itself would run the model over the day again.
         drift = _drift(ctx, champion, selected.select(*champion.numeric, *champion.categorical, "score"))
         ids = {"model": champion.version, "run": run.info.run_id}
         summary = _publish(ctx, day, (selected, listed), (validated, counts, drift, ids), started)

@@ -32,6 +32,7 @@ from pipelines.io.context import RunContext
 from pipelines.io.publish import put_text
 from pipelines.io.readers import PARTITION_DATE, InputError, file_columns, list_source_files, read_raw, to_typed
 from pipelines.io.settings import conf_root
+from pipelines.io.spark import cut_lineage
 from pipelines.validation import quarantine as q
 from pipelines.validation.contract import DATASETS
 from pipelines.validation.expectations import failure_condition, load_suites, render_report, run_suites
@@ -43,7 +44,7 @@ SNAPSHOTS = ("intelligence", "rights_holders", "fx_rates")
 
 @dataclass
 class ValidationResult:
-    valid: dict[str, DataFrame]  # materialised: a later run over replaced files reads them anew
+    valid: dict[str, DataFrame]  # kept apart from the files: the flagged rows' cache is already released
     summary: dict
 
 
@@ -215,11 +216,10 @@ def validate_inputs(ctx: RunContext, input_root: str, dates: list[str], record: 
                 p for n, f in flagged.items()
                 for p in q.write_quarantine(spark, f, DATASETS[n], workspace, dates,
                                             quarantined=summary["datasets"][n]["rows_quarantined"])]
-    # Lineage cut at the valid rows: every later query builds on them, and Spark re-analyses a
-    # frame's whole plan at each step, which for the validation's joins and windows cost more than
-    # a small night's data. Eager: a lazy checkpoint loses its plan's metrics before they report.
+    # Every later query builds on the valid rows: cut there, the validation's joins and windows
+    # are not analysed again at each step (which cost more than a small night's data).
     with progress.stage("validation: keep the valid rows"):
-        valid = {n: _valid_frame(n, f).localCheckpoint() for n, f in flagged.items()}
+        valid = {n: cut_lineage(_valid_frame(n, f)) for n, f in flagged.items()}
     for frame in flagged.values():
         frame.unpersist()
     return ValidationResult(valid, summary)

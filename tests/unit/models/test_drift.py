@@ -36,3 +36,12 @@ def test_a_value_on_an_edge_falls_in_the_bin_below_and_no_edges_make_one_bin(spa
     # null/NaN, <=1.5 (1.5 and -1e300), <=2.5 (2.5), above (2.5000001)
     assert shares["x.odd"] == [0.0, 2 / 4, 1 / 4, 1 / 4]
     assert shares["y"] == [1 / 4, 3 / 4]
+
+
+def test_edges_of_any_size_and_sign_read_back_exactly_and_a_column_named_e_is_its_own(spark):
+    edges = [-1e300, -0.0, 1e-05, 2.5, 1e300]
+    rows = [(-2e300,), (-1e300,), (0.0,), (5e-06,), (1e-05,), (1.0000001e-05,), (2.5,), (1e301,), (float("inf"),)]
+    df = spark.createDataFrame(rows, "e double")
+    shares = _numeric_shares(df, {"e": edges})
+    # null/NaN, <=-1e300 (2), <=-0.0 (0.0), <=1e-05 (5e-06, 1e-05), <=2.5 (1.0000001e-05, 2.5), <=1e300 (none), above (2)
+    assert shares["e"] == [0.0, 2 / 9, 1 / 9, 2 / 9, 2 / 9, 0.0, 2 / 9]
