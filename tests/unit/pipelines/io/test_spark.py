@@ -23,3 +23,23 @@ def test_jobs_started_counts_the_jobs_an_action_runs(spark):
     spark.range(5).collect()
     # Job ids count up: each action starts at least one job, and nothing else runs here.
     assert before < after_one < jobs_started(spark)
+
+
+def test_a_cut_lineage_keeps_the_rows_starts_a_short_plan_and_is_freed(spark, tmp_path):
+    from pyspark.sql import functions as F
+
+    from pipelines.io.spark import cut_lineage, free_stored
+
+    source = tmp_path / "rows"
+    spark.range(6).withColumn("x", F.col("id") * 2).write.parquet(str(source))
+    deep = spark.read.parquet(str(source)).where("id > 1").groupBy((F.col("id") % 2).alias("odd")).agg(F.sum("x").alias("s"))
+    kept = cut_lineage(deep)
+    # The plan starts at the kept rows: the file scan and the aggregation are not in it any more.
+    plan = kept._jdf.queryExecution().analyzed().toString()
+    assert "LogicalRDD" in plan and "parquet" not in plan.lower() and "Aggregate" not in plan
+    # Computed when cut: replacing the files changes nothing it returns.
+    spark.range(3).withColumn("x", F.lit(0)).write.mode("overwrite").parquet(str(source))
+    assert sorted(tuple(r) for r in kept.collect()) == [(0, 2 * (2 + 4)), (1, 2 * (3 + 5))]
+    assert spark.sparkContext._jsc.getPersistentRDDs().size() > 0
+    free_stored(spark)
+    assert spark.sparkContext._jsc.getPersistentRDDs().size() == 0
