@@ -103,7 +103,7 @@ def select_for_inspection(scored: DataFrame, profiles: Iterable[Profile], policy
     df = _refill(df, model_candidate, profile_taken, by_score, policy)
     df = _label(df, policy)
     kept = [F.col(c) if c in SLIM_COLUMNS else F.col("_payload")[c].alias(c) for c in scored.columns]
-    return df.select(*kept, *ADDED_COLUMNS).select(*scored.columns, *ADDED_COLUMNS)
+    return df.select(*kept, *ADDED_COLUMNS)  # kept: the input columns in their order
 
 
 def _slim(df: DataFrame, policy: Mapping[str, Any]) -> DataFrame:
