@@ -166,6 +166,8 @@ def update_card(card: Path, worlds: dict | None = None, ablation: dict | None = 
 
     folder = card.parent / "measured"
     folder.mkdir(parents=True, exist_ok=True)
+    if worlds is not None:
+        worlds = merged_worlds(folder / "worlds.json", worlds)
     for name, figures in (("worlds", worlds), ("ablation", ablation)):
         if figures is not None:
             (folder / f"{name}.json").write_text(json.dumps(figures, indent=2, sort_keys=True, default=str) + "\n",
@@ -175,6 +177,20 @@ def update_card(card: Path, worlds: dict | None = None, ablation: dict | None = 
     text = card.read_text(encoding="utf-8") if card.exists() else ""
     card.write_text(with_measured_sections(text, measured_sections(**stored)), encoding="utf-8")
     return card
+
+
+def merged_worlds(stored_path: Path, figures: dict) -> dict:
+    """`figures` with the stored worlds it does not measure again, when both were measured at the same
+    sizes and start (a world re-run or added alone joins the table); otherwise `figures` alone.
+    The note of each run is kept, in order, since the rows may come from different days and commits."""
+    if not stored_path.exists():
+        return figures
+    stored = json.loads(stored_path.read_text(encoding="utf-8"))
+    if (stored.get("sizes"), stored.get("start")) != (figures.get("sizes"), figures.get("start")):
+        return figures
+    worlds = {**stored.get("worlds", {}), **figures["worlds"]}
+    notes = [n for n in (stored.get("note"), figures.get("note")) if n]
+    return {**figures, "worlds": worlds, "note": " ".join(notes) or None}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

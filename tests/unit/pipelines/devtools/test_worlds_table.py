@@ -84,3 +84,32 @@ def test_a_failed_world_is_a_row_that_says_why_and_keeps_its_commands():
     table = render_table(figures)
     assert "| displaced_hubs | failed: `shiprisk train ...` exited with 2 |" in table
     assert "shiprisk train ..." in table.split("Commands run")[1]
+
+
+def test_a_world_measured_alone_joins_the_stored_table_only_at_the_same_sizes(tmp_path):
+    import json
+
+    card = tmp_path / "model_card.md"
+    cap = {"0.01": {"precision": 0.5, "oracle_precision": 0.5, "ratio_to_oracle": 1.0, "ratio_to_legacy": None},
+           "0.05": {"precision": 0.1, "oracle_precision": 0.2, "ratio_to_oracle": 0.5, "ratio_to_legacy": None}}
+
+    def world(n):
+        return {"nights": {"d": {}}, "commands": ["shiprisk models"],
+                "all_nights": {"n": n, "legacy_precision": None, "legacy_share": 0.0, "at_capacity": cap}}
+
+    start = "2026-03-01"
+    update_card(card, worlds={"sizes": SIZES, "start": start, "note": "first run.",
+                              "worlds": {"default": world(10), "mainland_express": {"failed": "stopped", "commands": []}}})
+    update_card(card, worlds={"sizes": SIZES, "start": start, "note": "mainland_express alone.",
+                              "worlds": {"mainland_express": world(20)}})
+    stored = json.loads((tmp_path / "measured" / "worlds.json").read_text())
+    assert sorted(stored["worlds"]) == ["default", "mainland_express"]
+    assert stored["worlds"]["default"]["all_nights"]["n"] == 10  # kept
+    assert stored["worlds"]["mainland_express"]["all_nights"]["n"] == 20  # the failed row replaced
+    assert stored["note"] == "first run. mainland_express alone."
+    text = card.read_text(encoding="utf-8")
+    assert "| default | 1 | 10 |" in text and "| mainland_express | 1 | 20 |" in text and "failed" not in text
+    # Other sizes: a new table, nothing merged.
+    update_card(card, worlds={"sizes": {**SIZES, "per_day": SIZES["per_day"] + 1}, "start": start,
+                              "worlds": {"mainland_express": world(30)}})
+    assert list(json.loads((tmp_path / "measured" / "worlds.json").read_text())["worlds"]) == ["mainland_express"]
