@@ -48,6 +48,7 @@ class Progress:
         # Spark jobs started per stage, once a counter is attached (count_jobs_with): where a
         # small night's fixed cost goes is mostly in how many jobs it starts, not their size.
         self.jobs: dict[str, int] = {}
+        self.warnings: list[str] = []  # every warning said, for the run record
         self._job_counter: Callable[[], int] | None = None
         self._start = time.perf_counter()
         self._log = logging.getLogger(f"{LOGGER}.{job.split()[0]}")
@@ -63,6 +64,7 @@ class Progress:
         self._job_counter = counter
 
     def warn(self, message: str) -> None:
+        self.warnings.append(message)
         self.say(f"WARNING: {message}", logging.WARNING)
 
     @contextmanager

@@ -64,9 +64,45 @@ def update_history(ctx: RunContext, consignments: DataFrame, inputs: dict[str, D
     store.update_party_daily(ctx.spark, ctx.workspace, consignments, inputs["outcomes"], days, outcome_lookback)
 
 
+def history_gaps(stored: list[str], first: dt.date, lookback_days: int) -> list[str]:
+    """Days missing from stored history inside the look-back of `first`, after its earliest stored day.
+
+    Days before the earliest stored day are where the history starts (a new workspace), not a gap;
+    a missing day after it is a night never run or back-filled, whose consignments every later
+    look-back undercounts."""
+    if not stored:
+        return []
+    start, held = min(stored), set(stored)
+    window = days_between(first - dt.timedelta(days=lookback_days), first - dt.timedelta(days=1))
+    return [d for d in window if d > start and d not in held]
+
+
+def _warn_of_gaps(ctx: RunContext, first: dt.date) -> None:
+    lookback = store.lookback_days(ctx.settings["parties"])
+    stored = stored_days(ctx.spark, ctx.workspace.aggregate(store.PARTY_DAILY))
+    gaps = history_gaps(stored, first, lookback)
+    if gaps:
+        ctx.progress.warn(
+            f"the workspace's history misses {len(gaps)} day(s) in the look-back of {first} ({_day_runs(gaps)}): "
+            "party and route history features undercount those days; back-fill them with "
+            f"`shiprisk features --input <root> --workspace {ctx.workspace.root} --from {gaps[0]} --to {gaps[-1]}`")
+
+
+def _day_runs(days: list[str]) -> str:
+    """'2026-01-02..2026-01-04, 2026-01-09': consecutive days as ranges."""
+    runs: list[list[str]] = []
+    for day in days:
+        if runs and dt.date.fromisoformat(day) - dt.date.fromisoformat(runs[-1][-1]) == dt.timedelta(days=1):
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return ", ".join(r[0] if len(r) == 1 else f"{r[0]}..{r[-1]}" for r in runs)
+
+
 def read_history(ctx: RunContext, dates: list[str]) -> dict[str, DataFrame]:
     """The stored aggregates of the look-back that every one of `dates` needs."""
     first, last = dt.date.fromisoformat(min(dates)), dt.date.fromisoformat(max(dates))
+    _warn_of_gaps(ctx, first)
     lookback = _aggregate_lookback(ctx.settings)
     history = {
         name: read_day_range(ctx.spark, ctx.workspace.aggregate(name), first - dt.timedelta(days=lookback),

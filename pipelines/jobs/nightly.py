@@ -257,4 +257,5 @@ def _summary(ctx: RunContext, day: str, validated: ValidationResult, counts: dic
         "drift_status": drift["status"], "drift_not_measured_because": drift["reason"],
         "drift_psi": drift["psi"], "drift_warnings": drift["warnings"], "drift_threshold": drift["threshold"],
         "outputs": outputs, "list_coverage": coverage_summary(ctx, day),
+        "warnings": list(ctx.progress.warnings),
     }

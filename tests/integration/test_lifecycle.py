@@ -47,6 +47,13 @@ def test_nightly_scores_every_valid_consignment_and_writes_lists(trained):
     assert lists, "no inspection list written"
     listed = pd.concat([pd.read_csv(p) for p in lists])
     assert len(listed) == counts["selected"]
+    # The fixture trained up to TRAIN_TO and ran no night until LAST_DAY: the run record says which
+    # days the look-back lacks and how to fill them, rather than scoring on a silently thin history.
+    gap = [w for w in summary["warnings"] if "history misses" in w]
+    first_gap, last_gap = TRAIN_TO + dt.timedelta(days=1), LAST_DAY - dt.timedelta(days=1)
+    assert gap == [f"the workspace's history misses 7 day(s) in the look-back of {LAST_DAY} ({first_gap}..{last_gap}): "
+                   "party and route history features undercount those days; back-fill them with `shiprisk features "
+                   f"--input <root> --workspace {trained} --from {first_gap} --to {last_gap}`"]
 
 
 def test_rerun_gives_byte_identical_lists(trained, input_root):

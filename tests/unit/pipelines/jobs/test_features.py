@@ -84,3 +84,21 @@ def test_nightly_from_aggregates_equals_backfill_with_later_data(spark, make_ctx
     assert row["route_count_90d"] == 1 and row["hs6_count_90d"] == 3
     assert (tmp_path / "nightly" / "aggregates" / "route_daily" / "date=2026-09-05").is_dir()
     assert (tmp_path / "nightly" / "features" / "date=2026-09-05").is_dir()
+
+
+def test_history_gaps_are_missing_days_after_the_first_stored_one():
+    from pipelines.io.workspace import days_between
+    from pipelines.jobs.features import _day_runs, history_gaps
+
+    first = dt.date(2026, 1, 10)
+    stored = ["2026-01-02", "2026-01-05", "2026-01-06", "2026-01-09", "2026-01-10", "2026-01-12"]
+    # Look-back of 9 days: 2026-01-01..2026-01-09. The history starts on 01-02 (01-01 is before
+    # the start, not a gap); the target day and later days never count.
+    gaps = history_gaps(stored, first, 9)
+    assert gaps == ["2026-01-03", "2026-01-04", "2026-01-07", "2026-01-08"]
+    assert _day_runs(gaps) == "2026-01-03..2026-01-04, 2026-01-07..2026-01-08"
+    assert _day_runs(["2026-01-03"]) == "2026-01-03"
+    assert history_gaps([], first, 9) == []  # a new workspace: no history yet, nothing missing
+    assert history_gaps(["2026-01-09"], first, 9) == []
+    # History that started before the look-back: every missing day of the look-back is a gap.
+    assert history_gaps(["2025-01-01", "2026-01-09"], first, 9) == days_between(dt.date(2026, 1, 1), dt.date(2026, 1, 8))
