@@ -33,11 +33,18 @@ def trailing_sums(
     cond = in_lookback(F.col("_day"), F.col("lodged_date"), longest)
     for k in keys:
         cond = cond & (F.col(k) == F.col(f"_k_{k}"))
-    # Left join: a (day, key) with no history keeps its row and gets zero sums.
-    joined = wanted.join(hist, on=cond, how="left")
-    sums = [
-        F.coalesce(F.sum(F.when(in_lookback(F.col("_day"), F.col("lodged_date"), days), F.col(v))), F.lit(0)).alias(f"{v}_{name}")
+    # Inner join, then a left join back: the night's few (day, key) pairs are small enough for
+    # Spark to broadcast, which a left join from them would forbid (only the side that may
+    # lose rows can be broadcast); a pair with no history comes back with zero sums.
+    joined = wanted.join(hist, on=cond, how="inner")
+    sums = joined.groupBy("lodged_date", *keys).agg(*[
+        F.sum(F.when(in_lookback(F.col("_day"), F.col("lodged_date"), days), F.col(v))).alias(f"{v}_{name}")
         for v in values
         for name, days in windows.items()
-    ]
-    return joined.groupBy("lodged_date", *keys).agg(*sums)
+    ])
+    # A null key matched nothing above and matches nothing here: it keeps its row, with zeros.
+    back = wanted.join(sums, on=["lodged_date", *keys], how="left")
+    return back.select(
+        "lodged_date", *keys,
+        *[F.coalesce(F.col(f"{v}_{name}"), F.lit(0)).alias(f"{v}_{name}") for v in values for name in windows],
+    )

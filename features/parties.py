@@ -226,6 +226,8 @@ def _history_in_window(keys: DataFrame, history: DataFrame) -> DataFrame:
     """Each (role, party_id, lodged_date) key with the aggregate rows of days [D-365, D-1].
 
     A range join: the aggregate has many days per party by design, each key collects its window.
+    An inner join, so Spark may broadcast a night's few keys (a left join could only broadcast
+    the history): a key with no history has no rows here, and callers fill it back.
     """
     h = history.select(*[F.col(c).alias(f"h_{c}") for c in PARTY_DAILY_COLUMNS])
     in_window = (
@@ -234,7 +236,7 @@ def _history_in_window(keys: DataFrame, history: DataFrame) -> DataFrame:
         & (F.col("h_day") < F.col("lodged_date"))
         & (F.col("h_day") >= F.date_sub(F.col("lodged_date"), LONGEST_WINDOW))
     )
-    return keys.join(h, on=in_window, how="left")
+    return keys.join(h, on=in_window, how="inner")
 
 
 def _since(days: int):
@@ -273,6 +275,11 @@ def _smoothed(seizures: str, inspections: str, params: PartyParams):
     """(seizures + prior * strength) / (inspections + strength): few inspections stay near the prior."""
     prior = F.lit(params.seizure_prior * params.prior_strength)
     return ((F.col(seizures) + prior) / (F.col(inspections) + F.lit(params.prior_strength))).cast("double")
+
+
+def _prior_rate(params: PartyParams) -> float:
+    """The smoothed rate of a party never inspected, computed as `_smoothed` computes it (same rounding)."""
+    return (0.0 + params.seizure_prior * params.prior_strength) / (0.0 + params.prior_strength)
 
 
 def _network_stats(joined: DataFrame, party_daily: DataFrame, params: PartyParams) -> DataFrame:
@@ -320,8 +327,9 @@ def build_party_features(targets: DataFrame, party_daily: DataFrame, params: Par
     joined = _history_in_window(keys, party_daily)
     key_columns = ["role", "party_id", "lodged_date"]
     stats = _window_stats(joined, params).join(_network_stats(joined, party_daily, params), on=key_columns, how="left")
-    # stats is unique per key; every (consignment, role) row finds at most one.
-    long = parties.join(stats, on=key_columns, how="left")
+    # stats is unique per key; every (consignment, role) row finds at most one. A named party
+    # with no history finds none: first seen today (0); its counts and rates are filled below.
+    long = parties.join(stats, on=key_columns, how="left").fillna(0, subset=["days_since_first_seen"])
     stat_names = [c for c in stats.columns if c not in key_columns]
     # Pivot names columns "<role>_<stat>": exactly the registry's names.
     wide = long.groupBy(F.col("consignment_id")).pivot("role", list(PARTY_ROLES)).agg(
@@ -334,6 +342,6 @@ def _filled(feature: FeatureDef, params: PartyParams):
     """A consignment naming no party of a role (no forwarder, say) has no history: zero counts, prior rate."""
     value = F.col(feature.name)
     if not feature.nullable:
-        default = params.seizure_prior if "_seizure_rate_" in feature.name else 0
+        default = _prior_rate(params) if "_seizure_rate_" in feature.name else 0
         value = F.coalesce(value, F.lit(default))
     return value.cast(SPARK_TYPE[feature.dtype]).alias(feature.name)
