@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -13,6 +16,8 @@ from pipelines.io.workspace import Workspace
 from tests.integration.conftest import LAST_DAY, START, TRAIN_TO
 
 pytestmark = pytest.mark.slow
+
+DRIVER = Path(__file__).resolve().parents[2] / "pipelines" / "cli" / "__main__.py"
 
 
 def test_first_training_registers_a_champion_with_its_record(trained, settings):
@@ -56,12 +61,22 @@ def test_nightly_scores_every_valid_consignment_and_writes_lists(trained):
                    f"--input <root> --workspace {trained} --from {first_gap} --to {last_gap}`"]
 
 
-def test_rerun_gives_byte_identical_lists(trained, input_root):
+def test_rerun_under_spark_submit_gives_byte_identical_lists_and_its_master_and_memory(trained, input_root, small_conf):
+    """The night rerun as an operator submits it, on one core with 1 GB (conf/base says local[2]
+    and 4g: the command line must win), writes the same lists byte for byte. Before the
+    promotion test's retraining, which adds to the look-back this night reads."""
     folder = Path(Workspace(trained).lists_day(LAST_DAY.isoformat()))
     before = {p.name: p.read_bytes() for p in folder.iterdir() if p.suffix in (".csv", ".html")}
-    assert main(["nightly", "--input", input_root, "--workspace", trained, "--date", LAST_DAY.isoformat()]) == 0
-    after = {p.name: p.read_bytes() for p in folder.iterdir() if p.suffix in (".csv", ".html")}
-    assert before == after
+    assert before, "the shared fixture's night wrote no list"
+    command = [str(Path(sys.executable).parent / "spark-submit"), "--master", "local[1]", "--driver-memory", "1g",
+               str(DRIVER), "nightly", "--input", input_root, "--workspace", trained, "--date", LAST_DAY.isoformat()]
+    result = subprocess.run(command, env={**os.environ, "PYSPARK_PYTHON": sys.executable}, capture_output=True,
+                            text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    spark = json.loads(Path(Workspace(trained).summary(LAST_DAY.isoformat())).read_text())["spark"]
+    assert spark["master"] == "local[1]" and spark["driver_memory"] == "1g"
+    assert spark["default_parallelism"] == 1 and spark["application_id"].startswith("local-")
+    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.suffix in (".csv", ".html")} == before
 
 
 def test_reloading_the_champion_gives_identical_scores(trained, spark, settings):
