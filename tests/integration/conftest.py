@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +14,16 @@ DAYS = 36
 PER_DAY = 500
 TRAIN_TO = START + dt.timedelta(days=27)
 LAST_DAY = START + dt.timedelta(days=DAYS - 1)
+DRIVER = Path(__file__).resolve().parents[2] / "pipelines" / "cli" / "__main__.py"
+
+
+def spark_submit(flags: list[str], args: list[str], env: dict | None = None) -> None:
+    """The job as an operator deploys it: spark-submit of the one driver file, master and
+    resources on the command line (docs/deployment.md)."""
+    command = [str(Path(sys.executable).parent / "spark-submit"), *flags, str(DRIVER), *args]
+    result = subprocess.run(command, env={**os.environ, "PYSPARK_PYTHON": sys.executable, **(env or {})},
+                            capture_output=True, text=True, timeout=1200)
+    assert result.returncode == 0, result.stderr[-3000:]
 
 
 @pytest.fixture(scope="session")

@@ -12,17 +12,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from pipelines.io.workspace import Workspace
-from tests.integration.conftest import LAST_DAY
-
-DRIVER = Path(__file__).resolve().parents[2] / "pipelines" / "cli" / "__main__.py"
+from tests.integration.conftest import LAST_DAY, spark_submit
 
 pytestmark = pytest.mark.slow
 
@@ -50,27 +46,18 @@ def cluster(trained, settings, tmp_path_factory):
                 os.killpg(pid, 0)
 
 
-def _submit(args: list[str], master: str, env: dict) -> None:
-    """The job as an operator deploys it: spark-submit of the one driver file, master and
-    resources on the command line (docs/deployment.md)."""
-    command = [str(Path(sys.executable).parent / "spark-submit"), "--master", master, "--executor-memory", "1g",
-               "--total-executor-cores", "2", str(DRIVER), *args]
-    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1200)
-    assert result.returncode == 0, result.stderr[-3000:]
-
-
 def test_cluster_run_matches_local_run(cluster, trained, input_root, small_conf, tmp_path, settings):
     from mlflow.tracking import MlflowClient
 
-    env = {**os.environ, "MLFLOW_TRACKING_URI": cluster["tracking_uri"], "PYSPARK_PYTHON": sys.executable}
     # The workspace as a file system URI: every write goes through Hadoop's FileSystem API (as
     # on HDFS); the outputs are read back below through the same folder as a local path. It
     # starts with the local workspace's history (the daily aggregates), nothing else.
     workspace = str(tmp_path / "ws")
     shutil.copytree(Path(trained) / "aggregates", tmp_path / "ws" / "aggregates")
     uri = (tmp_path / "ws").as_uri()
-    _submit(["nightly", "--input", input_root, "--workspace", uri, "--date", LAST_DAY.isoformat()],
-            cluster["master"], env)
+    spark_submit(["--master", cluster["master"], "--executor-memory", "1g", "--total-executor-cores", "2"],
+                 ["nightly", "--input", input_root, "--workspace", uri, "--date", LAST_DAY.isoformat()],
+                 {"MLFLOW_TRACKING_URI": cluster["tracking_uri"]})
     spark = json.loads(Path(Workspace(workspace).summary(LAST_DAY.isoformat())).read_text())["spark"]
     assert spark["master"] == cluster["master"] and spark["executors"] >= 1  # the cluster did the work
     # The model came from the tracking server and the night's run went to it, not to a file in the workspace.

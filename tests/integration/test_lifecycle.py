@@ -3,9 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -13,11 +10,9 @@ import pytest
 
 from pipelines.cli import main
 from pipelines.io.workspace import Workspace
-from tests.integration.conftest import LAST_DAY, START, TRAIN_TO
+from tests.integration.conftest import LAST_DAY, START, TRAIN_TO, spark_submit
 
 pytestmark = pytest.mark.slow
-
-DRIVER = Path(__file__).resolve().parents[2] / "pipelines" / "cli" / "__main__.py"
 
 
 def test_first_training_registers_a_champion_with_its_record(trained, settings):
@@ -68,11 +63,8 @@ def test_rerun_under_spark_submit_gives_byte_identical_lists_and_its_master_and_
     folder = Path(Workspace(trained).lists_day(LAST_DAY.isoformat()))
     before = {p.name: p.read_bytes() for p in folder.iterdir() if p.suffix in (".csv", ".html")}
     assert before, "the shared fixture's night wrote no list"
-    command = [str(Path(sys.executable).parent / "spark-submit"), "--master", "local[1]", "--driver-memory", "1g",
-               str(DRIVER), "nightly", "--input", input_root, "--workspace", trained, "--date", LAST_DAY.isoformat()]
-    result = subprocess.run(command, env={**os.environ, "PYSPARK_PYTHON": sys.executable}, capture_output=True,
-                            text=True, timeout=900)
-    assert result.returncode == 0, result.stderr[-3000:]
+    spark_submit(["--master", "local[1]", "--driver-memory", "1g"],
+                 ["nightly", "--input", input_root, "--workspace", trained, "--date", LAST_DAY.isoformat()])
     spark = json.loads(Path(Workspace(trained).summary(LAST_DAY.isoformat())).read_text())["spark"]
     assert spark["master"] == "local[1]" and spark["driver_memory"] == "1g"
     assert spark["default_parallelism"] == 1 and spark["application_id"].startswith("local-")
