@@ -28,6 +28,7 @@ import shlex
 import subprocess
 import sys
 import time
+from functools import reduce
 from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
@@ -150,13 +151,15 @@ def measure_night(frame: DataFrame, capacities=CAPACITIES) -> dict:
     return out
 
 
-def measure_world(spark: SparkSession, run: dict) -> dict:
-    frames = {day: night_frame(spark, run["workspace"], run["input"], day) for day in run["nights"]}
+def measure_nights(frames: dict[str, DataFrame]) -> dict:
+    """Each night's figures, and all nights pooled: each night's own top, the hits summed."""
     nights = {day: measure_night(frame) for day, frame in frames.items()}
-    pooled = frames[run["nights"][0]]
-    for day in run["nights"][1:]:
-        pooled = pooled.unionByName(frames[day])
+    pooled = reduce(DataFrame.unionByName, frames.values())
     return {"nights": nights, "all_nights": measure_night(pooled)}
+
+
+def measure_world(spark: SparkSession, run: dict) -> dict:
+    return measure_nights({day: night_frame(spark, run["workspace"], run["input"], day) for day in run["nights"]})
 
 
 def update_card(card: Path, worlds: dict | None = None, ablation: dict | None = None) -> Path:

@@ -1,5 +1,7 @@
 """Failures are reported as what they are, each with its exit code, and leave the night's
-previous outputs as they were."""
+previous outputs as they were. (A consignment lost between features and publishing:
+test_hadoop_workspace.py, on a Hadoop URI workspace; the local publishing unit's own failure
+cases are tests/unit/pipelines/io/test_publish.py's.)"""
 from __future__ import annotations
 
 import hashlib
@@ -25,26 +27,6 @@ def _snapshot(folder: Path) -> dict[str, str]:
 
 def _nightly(workspace: str, input_root: str) -> int:
     return main(["nightly", "--input", input_root, "--workspace", workspace, "--date", NIGHT])
-
-
-def test_a_consignment_lost_before_publishing_fails_the_night_and_keeps_the_last_outputs(
-        trained, input_root, monkeypatch, capsys):
-    import pipelines.jobs.nightly as job
-
-    night = Path(Workspace(trained).night(NIGHT))
-    before = _snapshot(night)
-    assert any(name.endswith("summary.json") for name in before) and any(".csv" in name for name in before)
-    real = job.score_consignments
-
-    def lose_one(table, *args):  # a bug between features and scoring: one consignment vanishes
-        scored = real(table, *args)
-        return scored.where(scored.consignment_id != scored.select("consignment_id").orderBy("consignment_id").first()[0])
-
-    monkeypatch.setattr(job, "score_consignments", lose_one)
-    assert _nightly(trained, input_root) == 70
-    err = capsys.readouterr().err
-    assert f"reconciliation failed for {NIGHT}" in err and "nothing was published" in err
-    assert _snapshot(night) == before  # scores, lists and summary of the last good run, byte for byte
 
 
 def test_an_unreachable_mlflow_store_is_not_called_a_missing_model(trained, input_root, monkeypatch, capsys):

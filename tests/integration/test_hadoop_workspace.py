@@ -45,7 +45,8 @@ def test_night_on_a_hadoop_uri_workspace(trained, input_root, spark, tmp_path, m
     real = job.score_consignments
     monkeypatch.setattr(job, "score_consignments", lambda table, *a: real(table, *a).limit(1))  # rows lost
     assert main(nightly) == 70
-    assert "nothing was published" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"reconciliation failed for {NIGHT}" in err and "nothing was published" in err
     assert _digests(night) == before  # the previous night's unit, untouched
     monkeypatch.setattr(job, "score_consignments", real)
 

@@ -3,10 +3,11 @@ night on a hand-built frame, and the markdown."""
 import datetime as dt
 from pathlib import Path
 
+from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from models.model_card import render_worlds_table as render_table
-from pipelines.devtools.worlds import champion_line, measure_night, plan_commands, update_card
+from pipelines.devtools.worlds import champion_line, measure_night, measure_nights, plan_commands, update_card
 
 SIZES = {"per_day": 400, "train_days": 30, "nights": 2, "label_lag": 7, "seed": 5}
 
@@ -46,6 +47,24 @@ def test_measure_night_counts_model_oracle_and_legacy_hits(spark):
     assert (one["k"], one["precision"], one["oracle_precision"], one["ratio_to_oracle"]) == (1, 0.0, 1.0, 0.0)
     assert (five["k"], five["precision"], five["oracle_precision"]) == (5, 0.6, 0.8)
     assert abs(five["ratio_to_oracle"] - 0.75) < 1e-12 and abs(five["ratio_to_legacy"] - 2.4) < 1e-12
+
+
+def test_nights_pooled_take_each_nights_top_and_sum_the_hits(spark):
+    # Two nights of 100: the model's top 1 misses on the first and hits on the second; pooled at 1 %
+    # that is 1 hit in k = 2 (each night's own top 1), not the top 2 of the 200 rows taken together.
+    schema = "consignment_id string, lodged_date date, score double, p_counterfeit double, is_counterfeit boolean, " \
+             "legacy_pick boolean"
+    rows = []
+    for night, hit_at in ((dt.date(2026, 4, 1), 5), (dt.date(2026, 4, 2), 0)):
+        for i in range(100):
+            # The first night scores higher throughout: a pooled top 2 would take its two misses.
+            score = 1.0 - i / 100 - (0.5 if night.day == 2 else 0.0)
+            rows.append((f"{night.day}-{i:03d}", night, score, 0.9 if i == hit_at else 0.01, i == hit_at, False))
+    frame = spark.createDataFrame(rows, schema)
+    pooled = measure_nights({d: frame.where(F.col("lodged_date") == d) for d in (dt.date(2026, 4, 1), dt.date(2026, 4, 2))})
+    one = pooled["all_nights"]["at_capacity"]["0.01"]
+    assert (one["k"], one["precision"], one["oracle_precision"]) == (2, 0.5, 1.0)
+    assert [n["at_capacity"]["0.01"]["precision"] for n in pooled["nights"].values()] == [0.0, 1.0]
 
 
 def test_table_has_one_row_per_world_and_the_commands():
