@@ -68,7 +68,7 @@ def pick(spark, root: str, workspace: str) -> dict:
 
 
 @pytest.mark.slow
-def test_recorded_results_become_labels_and_party_history(spark, settings, tmp_path, monkeypatch):
+def test_recorded_results_become_labels_and_party_history(spark, settings, tmp_path, monkeypatch, capsys):
     import copy
 
     from pipelines.cli import main
@@ -120,7 +120,10 @@ def test_recorded_results_become_labels_and_party_history(spark, settings, tmp_p
     assert recorded_day.read_text(encoding="utf-8") == (exported / "outcomes" / f"date={day}" /
                                                         "recorded_results.csv").read_text(encoding="utf-8")
 
+    capsys.readouterr()
     assert main(["train", *window]) == 0
+    # The same window, but its history and recorded results changed: its features are built again.
+    assert f"features of {START}..{LAST} reused" not in capsys.readouterr().err
     after = train_params(workspace, settings, "2")
     assert int(after["n_train_rows"]) == int(before["n_train_rows"]) + 4  # 2 SEIZED + 2 CLEAN; not the NOT_INSPECTED
     assert int(after["n_train_positives"]) == int(before["n_train_positives"]) + 2
