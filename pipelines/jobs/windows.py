@@ -9,7 +9,7 @@ from pyspark.sql import functions as F
 from pipelines.io.context import RunContext
 from pipelines.io.feature_store import read_features
 from pipelines.io.readers import list_source_files, read_dataset
-from pipelines.jobs.feature_reuse import record_built, stored_is_current
+from pipelines.jobs.feature_reuse import record_built, sources_key, stored_is_current
 from pipelines.jobs.features import build_features
 from pipelines.jobs.outcomes import refresh_recorded
 from pipelines.validation.contract import DATASETS
@@ -32,16 +32,17 @@ def load_window(ctx: RunContext, input_root: str, days: list[str], label_days: l
     Outcomes are the input root's and the workspace's recorded results (refreshed from the
     results database first), under the superseded rule of pipelines.validation.outcomes."""
     recorded = refresh_recorded(ctx)
+    sources = sources_key(ctx, input_root, days, recorded)  # before validation reads them
     with ctx.progress.stage(f"validate {days[0]}..{days[-1]}"):
         validated = validate_inputs(ctx, input_root, days, recorded=recorded)
-    if stored_is_current(ctx, input_root, days):
+    if stored_is_current(ctx, sources, days):
         ctx.progress.say(f"features of {days[0]}..{days[-1]} reused: built before from the same inputs, history, "
                          "code and settings")
         features = read_features(ctx.spark, ctx.workspace, days)
     else:
         with ctx.progress.stage("build features"):
             features = build_features(ctx, validated.valid, days)
-        record_built(ctx, input_root, days)
+        record_built(ctx, sources, days, input_root)
     outcomes = validated.valid["outcomes"]
     if label_days:
         # Outcomes that arrive after the window: the same row checks as the window's (a bad
