@@ -73,7 +73,8 @@ def _file_states(spark, pattern: str) -> list[list]:
 
 
 def _day_of(path: str) -> str | None:
-    marker = path.find("/date=")
+    """The day folder a file is in: the last date= of its path (a root may hold one of its own)."""
+    marker = path.rfind("/date=")
     return path[marker + 6:marker + 16] if marker >= 0 else None
 
 

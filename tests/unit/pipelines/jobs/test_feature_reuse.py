@@ -4,7 +4,7 @@ import os
 import shutil
 from pathlib import Path
 
-from pipelines.jobs.feature_reuse import record_built, sources_key, stored_is_current
+from pipelines.jobs.feature_reuse import _day_of, record_built, sources_key, stored_is_current
 
 DAYS = ["2026-06-01", "2026-06-02"]
 
@@ -92,3 +92,8 @@ def test_a_copy_of_the_workspace_keeps_its_key_and_a_touched_file_loses_it(make_
     aggregate = copy / "aggregates" / "party_daily" / "date=2026-06-02" / "part-0.parquet"
     os.utime(aggregate, ns=(aggregate.stat().st_atime_ns, aggregate.stat().st_mtime_ns + 5_000_000_000))
     assert not _current(make_ctx(copy), root)  # same bytes, rewritten: built again
+
+
+def test_a_files_day_is_its_own_folders_not_the_roots():
+    assert _day_of("file:/feeds/date=2026-12-01/root/manifests/date=2026-06-01/part-0.csv") == "2026-06-01"
+    assert _day_of("file:/feeds/root/intelligence/watchlist.csv") is None
