@@ -12,8 +12,10 @@ consignment (features.consignments `items`) is looked at on its own:
     mismatch    its description names a product type (conf/reference/product_terms.csv, English
                 and Chinese) and none of the usual HS prefixes of the types it names starts its
                 HS code ("sneakers" declared under 3926 plastics)
-    vague       every word of its description is in vague_words and its HS group is
-                counterfeit-prone (conf/reference/hs_groups.csv)
+    vague       every word of its description is in vague_words ("gift", "samples", "禮品"): counted
+                alone, and where its HS group is counterfeit-prone (conf/reference/hs_groups.csv). Alone
+                because a misdeclared line puts the vague wording under a harmless heading, and the
+                line that hides is rarely the highest-value one (features.commodity looks at that one)
     suspicious  it names a recorded brand AND (it is under-valued OR its description contradicts
                 its HS code): a brand on goods priced below any genuine item, or declared under
                 a heading the named goods do not belong to
@@ -60,6 +62,9 @@ FEATURES = [
        _VALUE + ("conf/reference/product_terms.csv",)),
     _f("share_suspicious_items", "double", "numeric", "n_suspicious_items over the number of items",
        _VALUE + ("conf/reference/product_terms.csv",)),
+    _f("n_vague_items", "integer", "numeric",
+       "items with a vague description (every word in vague_words, English or Chinese), whatever their HS code",
+       ("declarations",)),
     _f("n_vague_prone_items", "integer", "numeric",
        "items with a vague description (every word in vague_words) under a counterfeit-prone HS group", _GROUPS),
     _f("n_items_hs_mismatch", "integer", "numeric",
@@ -115,7 +120,7 @@ def _hs_groups_by_code(items: DataFrame, hs_groups: DataFrame) -> DataFrame:
 def item_signals(consignments: DataFrame, hs_groups: DataFrame, rights_holders: DataFrame,
                  product_terms: DataFrame, params: Mapping) -> DataFrame:
     """One row per item: ITEM_KEY + item_brand, value_to_genuine_ratio, is_under_genuine,
-    is_hs_mismatch, is_vague_prone, is_suspicious (flags 0/1), for analysts and the aggregates."""
+    is_hs_mismatch, is_vague, is_vague_prone, is_suspicious (flags 0/1), for analysts and the aggregates."""
     items = explode_items(consignments)
     brands = match_item_brands(items, rights_holders, params)  # unique on ITEM_KEY
     mismatch = match_hs_mismatch(items, product_terms, params)  # unique on ITEM_KEY
@@ -135,6 +140,7 @@ def item_signals(consignments: DataFrame, hs_groups: DataFrame, rights_holders: 
         ratio.alias("value_to_genuine_ratio"),
         (is_branded & is_under).cast("int").alias("is_under_genuine"),
         is_mismatch.cast("int").alias("is_hs_mismatch"),
+        is_vague_text.cast("int").alias("is_vague"),
         (is_vague_text & is_prone).cast("int").alias("is_vague_prone"),
         (is_branded & (is_under | is_mismatch)).cast("int").alias("is_suspicious"),
     )
@@ -152,6 +158,7 @@ def build_item_features(consignments: DataFrame, hs_groups: DataFrame, rights_ho
         F.sum("is_under_genuine").alias("n_items_under_genuine"),
         suspicious.alias("n_suspicious_items"),
         (suspicious / F.count(F.lit(1))).alias("share_suspicious_items"),
+        F.sum("is_vague").alias("n_vague_items"),
         F.sum("is_vague_prone").alias("n_vague_prone_items"),
         F.sum("is_hs_mismatch").alias("n_items_hs_mismatch"),
     )
@@ -161,6 +168,7 @@ def build_item_features(consignments: DataFrame, hs_groups: DataFrame, rights_ho
                                                   "n_suspicious_items")],
         F.col("items_min_value_to_genuine_ratio").cast("double"),
         F.col("share_suspicious_items").cast("double"),
+        F.col("n_vague_items").cast("int"),
         F.col("n_vague_prone_items").cast("int"),
         F.col("n_items_hs_mismatch").cast("int"),
     )

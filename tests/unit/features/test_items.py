@@ -10,7 +10,7 @@ from features.items import PRODUCT_TERMS_SCHEMA, build_item_features, item_signa
 PARAMS = {
     "brand_min_term_length": 3, "brand_fuzzy_min_length": 5, "brand_fuzzy_long_length": 8,
     "brand_min_han_term_length": 2, "brand_max_han_term_length": 6, "item_undervalued_ratio": 1.0,
-    "vague_words": ["goods", "gifts", "samples", "parts"],
+    "vague_words": ["goods", "gifts", "samples", "parts", "禮品"],
 }
 PRODUCT_TERMS = Path(__file__).resolve().parents[3] / "conf" / "reference" / "product_terms.csv"
 
@@ -54,6 +54,11 @@ def _rows():
         {"consignment_id": "VAGUE", "n_items": 3,
          "items": [_item(1, "392690", "phone case", 10.0, 10.0), _item(2, "420221", "Gifts", 10.0, 1.0),
                    _item(3, "847130", "samples", 10.0, 1.0)]},
+        # A costly sofa and a cheap line described only as 禮品 ("gifts") under plastics (not a prone
+        # group): vague wherever it sits; "禮品盒" (gift box) is one word not in the vocabulary.
+        {"consignment_id": "HIDDEN", "n_items": 3,
+         "items": [_item(1, "940161", "sofa", 9000.0, 1.0), _item(2, "392690", "禮品", 5.0, 10.0),
+                   _item(3, "481910", "禮品盒", 5.0, 10.0)]},
         # Hermès (and its Chinese name) is recorded after lodging; a bag in kilograms has no unit value
         {"consignment_id": "LATE", "n_items": 2,
          "items": [_item(1, "420221", "爱马仕 bag", 10.0, 1.0, brand="Hermes"),
@@ -75,7 +80,7 @@ def test_a_branded_undervalued_line_among_cheap_items_is_seen(spark):
     assert math.isclose(parcel["items_min_value_to_genuine_ratio"], 1.0 / 300.0)
     assert (parcel["n_items_under_genuine"], parcel["n_suspicious_items"]) == (1, 1)
     assert math.isclose(parcel["share_suspicious_items"], 0.2)
-    assert (parcel["n_items_hs_mismatch"], parcel["n_vague_prone_items"]) == (0, 0)  # 运动鞋 fits 6404
+    assert (parcel["n_items_hs_mismatch"], parcel["n_vague_items"], parcel["n_vague_prone_items"]) == (0, 0, 0)  # 运动鞋 fits 6404
 
     mixed = out["MIXED"]
     assert (mixed["n_items_brand_named"], mixed["n_item_brands"]) == (2, 2)
@@ -85,7 +90,11 @@ def test_a_branded_undervalued_line_among_cheap_items_is_seen(spark):
 
     vague = out["VAGUE"]
     assert (vague["n_vague_prone_items"], vague["n_items_hs_mismatch"], vague["n_items_brand_named"]) == (1, 0, 0)
+    assert vague["n_vague_items"] == 2  # the samples on machinery count here, not among the prone ones
     assert vague["items_min_value_to_genuine_ratio"] is None
+
+    hidden = out["HIDDEN"]
+    assert (hidden["n_vague_items"], hidden["n_vague_prone_items"], hidden["n_items_brand_named"]) == (1, 0, 0)
 
     late = out["LATE"]
     # Vuitton is named (item 2) but in kilograms: no ratio, so not under; Hermès not yet recorded
