@@ -10,6 +10,7 @@ from synthetic_checks import check_layout_and_schemas, check_referentially_whole
 
 from pipelines.cli import main
 from pipelines.devtools.synthetic import generate
+from pipelines.devtools.synthetic.geography import DESTINATIONS
 from pipelines.devtools.synthetic.simulate import HUBS, ring_hub_weights, split_orders
 from pipelines.devtools.synthetic.worlds import NamedWorld, available_worlds, load_world
 from pipelines.errors import UserError
@@ -17,7 +18,7 @@ from pipelines.io.settings import SettingsError, merge_section
 
 START = dt.date(2026, 9, 1)
 DAYS, PER_DAY = 20, 2000
-WORLDS = ("base", "displaced_hubs", "mainland_express")
+WORLDS = ("base", "displaced_hubs", "mainland_express", "air_belt_road")
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +59,7 @@ def test_worlds_are_listed_and_differ(worlds, settings):
         assert set(world.settings) == set(settings["synthetic"])
 
 
-@pytest.mark.parametrize("name", ["displaced_hubs", "mainland_express"])
+@pytest.mark.parametrize("name", ["displaced_hubs", "mainland_express", "air_belt_road"])
 def test_each_world_follows_the_contract(spark, tmp_path, worlds, name):
     root, days, per_day = tmp_path / name, 3, 300
     summary = generate(str(root), START, days, per_day, 11, worlds[name], fmt="mixed")
@@ -83,7 +84,7 @@ def test_every_world_keeps_its_base_rate_and_detection_rate(roots, tables, world
     assert len({w.settings["inspections"]["detection_rate"] for w in worlds.values()}) == len(WORLDS)
     random = {n: t["outcomes"].loc[t["outcomes"]["selection_reason"] == "RANDOM", "consignment_id"].nunique()
               / (DAYS * PER_DAY) for n, t in tables.items()}
-    assert random["mainland_express"] < random["base"] < random["displaced_hubs"]
+    assert random["mainland_express"] < random["base"] < random["displaced_hubs"] < random["air_belt_road"]
 
 
 def test_mainland_express_ships_parcels_from_the_mainland_with_loose_brand_spelling(tables):
@@ -127,6 +128,27 @@ def test_displaced_hubs_moves_the_rings_off_their_hubs_on_its_dates(tables, worl
     assert early_via_jebel_ali(base_routed) > early_via_jebel_ali(routed) + 0.15
 
 
+def test_air_belt_road_flies_fakes_to_belt_and_road_markets_and_leaves_singapore_halfway(tables, worlds):
+    region = {country: r for country, _, r, _, _ in DESTINATIONS}
+    air = {n: _share(t["consignments"]["transport_mode"] == "AIR") for n, t in tables.items()}
+    assert air["air_belt_road"] > air["base"] + 0.1
+
+    def bri_share_of_fakes(m: pd.DataFrame) -> float:
+        return _share(m.loc[m["is_counterfeit"], "destination_country"].map(region) == "BRI")
+    assert bri_share_of_fakes(tables["air_belt_road"]["consignments"]) > bri_share_of_fakes(tables["base"]["consignments"]) + 0.1
+    # The operation at Singapore: the sea rings' favourite hub drops to a fifth from half the period
+    # on. Most fakes fly here, so in the files the fall shows on a small share of the fakes.
+    cfg = worlds["air_belt_road"].settings
+    half, hub = int(cfg["enforcement_operations"][0]["at_share"] * DAYS), HUBS.index("SGSIN")
+    weights = ring_hub_weights(cfg, DAYS)
+    assert weights[half - 1, hub] == weights[:half, hub].max() and weights[half, hub] == pytest.approx(0.2 * weights[half - 1, hub])
+    m = tables["air_belt_road"]["consignments"]
+    routed = m[m["is_counterfeit"] & m["route_ports"].notna()]
+    via = routed["route_ports"].str.contains("SGSIN")
+    before, after = _share(via[routed["day"] < half]), _share(via[routed["day"] >= half])
+    assert after < 0.6 * before, (before, after)
+
+
 def _consignees_per_fake_order(m: pd.DataFrame) -> float:
     """Distinct consignees per counterfeit consignment, over shippers with several fakes on a day."""
     fakes = m[m["is_counterfeit"]]
@@ -142,6 +164,7 @@ def test_new_patterns_appear_only_in_the_worlds_that_plant_them(tables, worlds, 
         return int((items["brand"].isna() & items["goods_description"].str.upper().str.contains(names)).sum())
     assert brands_in_descriptions(tables["base"]) == 0 and brands_in_descriptions(tables["mainland_express"]) == 0
     assert brands_in_descriptions(tables["displaced_hubs"]) > 20
+    assert brands_in_descriptions(tables["air_belt_road"]) > 10
 
     # Split orders: the same world without them (same seed) spreads a shipper's fakes over more consignees.
     world = worlds["mainland_express"]
@@ -190,7 +213,7 @@ def test_a_misspelt_key_in_a_world_file_is_refused_with_its_name(tmp_path, setti
 
 
 def test_an_unknown_world_name_lists_the_available_ones(settings):
-    with pytest.raises(UserError, match="unknown world 'atlantis'; available: base, displaced_hubs, mainland_express"):
+    with pytest.raises(UserError, match="unknown world 'atlantis'; available: base, air_belt_road, displaced_hubs, mainland_express"):
         load_world("atlantis", settings["synthetic"])
 
 
