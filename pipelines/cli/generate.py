@@ -23,8 +23,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dirty", type=float, default=0.0, metavar="FRACTION",
                         help="share of rows to corrupt (every problem of issue 3); writes <out>/_corruptions.csv")
     parser.add_argument("--world", default="base", metavar="NAME|PATH",
-                        help="world to simulate: base (default), a name from conf/worlds/ (displaced_hubs, "
-                             "mainland_express, ...) or a .yaml file of synthetic settings; recorded in <out>/_world.json")
+                        help="world to simulate: base (default), a name from conf/worlds/ (air_belt_road, "
+                             "displaced_hubs, mainland_express, ...) or a .yaml file of synthetic settings; recorded in <out>/_world.json")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,7 +1,7 @@
 """The honest table of issue 17: train on one world's first days, run the following nights with the
 real `shiprisk` commands, and measure each night's scores against the generator's truth.
 
-    python -m pipelines.devtools.worlds --worlds default,displaced_hubs,mainland_express \
+    python -m pipelines.devtools.worlds --worlds default,displaced_hubs,mainland_express,air_belt_road \
         --per-day 5000 --train-days 90 --nights 5 --out DIR
 
 For each world, in DIR/<world>/: `shiprisk generate` writes input/ (train days + nights + the label
@@ -198,7 +198,7 @@ def merged_worlds(stored_path: Path, figures: dict) -> dict:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m pipelines.devtools.worlds", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--worlds", default="default,displaced_hubs,mainland_express",
+    parser.add_argument("--worlds", default="default,displaced_hubs,mainland_express,air_belt_road",
                         help="comma-separated: default (the base world) and names in conf/worlds/ or .yaml paths")
     parser.add_argument("--per-day", type=int, default=5000)
     parser.add_argument("--train-days", type=int, default=90)
