@@ -10,16 +10,16 @@ Two steps, so the nightly job never re-reads raw history:
    COUNTERPART rows carry the day's shipments per destination country / counterpart.
    Distinct counts are not additive over days, so the per-day distinct (party, day, value)
    rows are kept rather than a sketch: exact, and still small (one row per party-day-value).
-2. `build_party_features` reads that aggregate for each target consignment lodged on D
-   over days [D-w, D-1]: a window of w days ends the day before lodging, so nothing known
-   on D itself (or later) is seen.
+2. `features.party_lookback.build_party_features` reads that aggregate for each target
+   consignment lodged on D over days [D-w, D-1]: a window of w days ends the day before
+   lodging, so nothing known on D itself (or later) is seen.
 
 Networks that survive identifier rotation (issue 17): infringers replace their front
 exporters (and the consignors beside them) within weeks, while the forwarders, brokers
 (declarants) and consignees behind them stay. For those PERSISTENT_ROLES the family adds
 recent (90-day) and time-decayed smoothed seizure rates, the share of recent consignments
 coming from newly seen exporters, and the recent seizures of the exporters they deal with
-(two hops). They come from the same range join as the 365-day counts: no extra pass.
+(two hops).
 """
 from __future__ import annotations
 
@@ -213,135 +213,12 @@ def build_party_daily(consignments: DataFrame, outcomes: DataFrame) -> DataFrame
     return combine_party_daily(build_shipment_daily(consignments), build_outcome_daily(consignments, outcomes))
 
 
-def _target_parties(targets: DataFrame) -> DataFrame:
-    """One row per (consignment, role) naming a party: all roles are computed in one pass."""
-    roles = [F.struct(F.lit(role).alias("role"), F.col(column).alias("party_id")) for role, column in PARTY_ROLES.items()]
-    exploded = targets.select(F.col("consignment_id"), F.col("lodged_date"), F.explode(F.array(*roles)).alias("p"))
-    return exploded.select(
-        F.col("consignment_id"), F.col("lodged_date"), F.col("p.role").alias("role"), F.col("p.party_id").alias("party_id"),
-    ).where(F.col("party_id").isNotNull())
-
-
-def _history_in_window(keys: DataFrame, history: DataFrame) -> DataFrame:
-    """Each (role, party_id, lodged_date) key with the aggregate rows of days [D-365, D-1].
-
-    A range join: the aggregate has many days per party by design, each key collects its window.
-    An inner join, so Spark may broadcast a night's few keys (a left join could only broadcast
-    the history): a key with no history has no rows here, and callers fill it back.
-    """
-    h = history.select(*[F.col(c).alias(f"h_{c}") for c in PARTY_DAILY_COLUMNS])
-    in_window = (
-        (F.col("h_role") == F.col("role"))
-        & (F.col("h_party_id") == F.col("party_id"))
-        & (F.col("h_day") < F.col("lodged_date"))
-        & (F.col("h_day") >= F.date_sub(F.col("lodged_date"), LONGEST_WINDOW))
-    )
-    return keys.join(h, on=in_window, how="inner")
-
-
-def _since(days: int):
-    return F.col("h_day") >= F.date_sub(F.col("lodged_date"), days)
-
-
-def _window_stats(joined: DataFrame, params: PartyParams) -> DataFrame:
-    """Counts, first-seen and smoothed rate per (role, party_id, lodged_date)."""
-    is_total = F.col("h_item") == F.lit(ITEM_TOTAL)
-
-    def total(measure: str, days: int):
-        return F.coalesce(F.sum(F.when(is_total & _since(days), F.col(f"h_{measure}"))), F.lit(0)).cast("long")
-
-    def distinct(item: str):
-        return F.countDistinct(F.when(F.col("h_item") == F.lit(item), F.col("h_item_id"))).cast("long")
-
-    first_seen = F.min(F.when(is_total & (F.col("h_shipments") > 0), F.col("h_day")))
-    aggs = [F.coalesce(F.datediff(F.col("lodged_date"), first_seen), F.lit(0)).alias("days_since_first_seen")]
-    aggs += [total("shipments", w).alias(f"shipments_{w}d") for w in WINDOWS]
-    aggs += [distinct(ITEM_DESTINATION).alias("distinct_destinations_365d"),
-             distinct(ITEM_COUNTERPART).alias("distinct_counterparts_365d")]
-    aggs += [total("inspections", w).alias(f"inspections_{w}d") for w in (90, 365)]
-    aggs += [total("seizures", w).alias(f"seizures_{w}d") for w in WINDOWS]
-    # Exponential decay inside the 365-day window: beyond it a weight is below 0.5 ** 12 at a
-    # 30-day half-life, so the window cuts nothing that matters.
-    weight = F.pow(F.lit(0.5), F.datediff(F.col("lodged_date"), F.col("h_day")) / F.lit(params.decay_half_life_days))
-    aggs += [F.coalesce(F.sum(F.when(is_total, F.col(f"h_{m}") * weight)), F.lit(0.0)).alias(f"{m}_decayed")
-             for m in ("seizures", "inspections")]
-    counted = joined.groupBy(F.col("role"), F.col("party_id"), F.col("lodged_date")).agg(*aggs)
-    rates = [_smoothed(f"seizures_{w}", f"inspections_{w}", params).alias(f"seizure_rate_{w}")
-             for w in ("365d", f"{NETWORK_WINDOW}d", "decayed")]
-    return counted.select(*[F.col(c) for c in counted.columns], *rates)
-
-
-def _smoothed(seizures: str, inspections: str, params: PartyParams):
+def smoothed_rate(seizures: str, inspections: str, params: PartyParams):
     """(seizures + prior * strength) / (inspections + strength): few inspections stay near the prior."""
     prior = F.lit(params.seizure_prior * params.prior_strength)
     return ((F.col(seizures) + prior) / (F.col(inspections) + F.lit(params.prior_strength))).cast("double")
 
 
-def _prior_rate(params: PartyParams) -> float:
-    """The smoothed rate of a party never inspected, computed as `_smoothed` computes it (same rounding)."""
+def prior_rate(params: PartyParams) -> float:
+    """The smoothed rate of a party never inspected, computed as `smoothed_rate` computes it (same rounding)."""
     return (0.0 + params.seizure_prior * params.prior_strength) / (0.0 + params.prior_strength)
-
-
-def _network_stats(joined: DataFrame, party_daily: DataFrame, params: PartyParams) -> DataFrame:
-    """Seizures among a party's counterparts (365 days, and recent counterparts' recent seizures) and
-    the share of its recent counterparts, and of its recent consignments, that come from new exporters."""
-    counterpart_of = F.create_map(*[F.lit(x) for pair in COUNTERPART_ROLE.items() for x in pair])
-    recent = _since(NETWORK_WINDOW)
-    pairs = joined.where(F.col("h_item") == F.lit(ITEM_COUNTERPART)).groupBy(
-        F.col("role"), F.col("party_id"), F.col("lodged_date"), F.col("h_item_id").alias("counterpart_id"),
-    ).agg(F.max("h_day").alias("last_dealt"),
-          F.coalesce(F.sum(F.when(recent, F.col("h_shipments"))), F.lit(0)).alias("recent_shipments"))
-    pairs = pairs.withColumn("counterpart_role", counterpart_of[F.col("role")])
-    # Each counterpart's own record as of the same lodging day, over the same look-back.
-    other_keys = pairs.select(F.col("counterpart_role").alias("role"), F.col("counterpart_id").alias("party_id"),
-                              F.col("lodged_date")).distinct()
-    totals = party_daily.where(F.col("item") == F.lit(ITEM_TOTAL))
-    record = _history_in_window(other_keys, totals).groupBy(F.col("role"), F.col("party_id"), F.col("lodged_date")).agg(
-        F.coalesce(F.sum("h_seizures"), F.lit(0)).alias("cp_seizures"),
-        F.coalesce(F.sum(F.when(recent, F.col("h_seizures"))), F.lit(0)).alias("cp_recent_seizures"),
-        F.min(F.when(F.col("h_shipments") > 0, F.col("h_day"))).alias("cp_first_seen"),
-    )
-    record = record.select(F.col("role").alias("counterpart_role"), F.col("party_id").alias("counterpart_id"),
-                           F.col("lodged_date"), F.col("cp_seizures"), F.col("cp_recent_seizures"),
-                           F.col("cp_first_seen"))
-    # record is unique per (counterpart_role, counterpart_id, lodged_date): a safe lookup.
-    joined_pairs = pairs.join(record, on=["counterpart_role", "counterpart_id", "lodged_date"], how="left")
-    is_recent = F.col("last_dealt") >= F.date_sub(F.col("lodged_date"), NETWORK_WINDOW)
-    is_new = F.col("cp_first_seen") >= F.date_sub(F.col("lodged_date"), params.new_party_days)
-    w = NETWORK_WINDOW
-    new_shipments = F.sum(F.when(is_new, F.col("recent_shipments")).otherwise(F.lit(0)))
-    all_shipments = F.sum(F.col("recent_shipments"))
-    return joined_pairs.groupBy(F.col("role"), F.col("party_id"), F.col("lodged_date")).agg(
-        F.sum("cp_seizures").cast("long").alias("counterpart_seizures_365d"),
-        F.avg(F.when(is_recent, F.when(is_new, 1.0).otherwise(0.0))).alias(f"new_exporter_share_{w}d"),
-        # Two hops, both recent: who the party dealt with lately, and what was seized from them lately.
-        F.sum(F.when(is_recent, F.col("cp_recent_seizures"))).cast("long").alias(f"counterpart_seizures_{w}d"),
-        F.when(all_shipments > 0, new_shipments / all_shipments).alias(f"new_exporter_consignment_share_{w}d"),
-    )
-
-
-def build_party_features(targets: DataFrame, party_daily: DataFrame, params: PartyParams) -> DataFrame:
-    """consignment_id + the party features of every role, from events known before lodged_date."""
-    parties = _target_parties(targets)
-    keys = parties.select(F.col("role"), F.col("party_id"), F.col("lodged_date")).distinct()
-    joined = _history_in_window(keys, party_daily)
-    key_columns = ["role", "party_id", "lodged_date"]
-    stats = _window_stats(joined, params).join(_network_stats(joined, party_daily, params), on=key_columns, how="left")
-    # stats is unique per key; every (consignment, role) row finds at most one. A named party
-    # with no history finds none: first seen today (0); its counts and rates are filled below.
-    long = parties.join(stats, on=key_columns, how="left").fillna(0, subset=["days_since_first_seen"])
-    stat_names = [c for c in stats.columns if c not in key_columns]
-    # Pivot names columns "<role>_<stat>": exactly the registry's names.
-    wide = long.groupBy(F.col("consignment_id")).pivot("role", list(PARTY_ROLES)).agg(
-        *[F.first(c).alias(c) for c in stat_names])
-    out = targets.select(F.col("consignment_id")).join(wide, on="consignment_id", how="left")
-    return out.select(F.col("consignment_id"), *[_filled(f, params) for f in FEATURES])
-
-
-def _filled(feature: FeatureDef, params: PartyParams):
-    """A consignment naming no party of a role (no forwarder, say) has no history: zero counts, prior rate."""
-    value = F.col(feature.name)
-    if not feature.nullable:
-        default = _prior_rate(params) if "_seizure_rate_" in feature.name else 0
-        value = F.coalesce(value, F.lit(default))
-    return value.cast(SPARK_TYPE[feature.dtype]).alias(feature.name)

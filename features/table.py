@@ -24,7 +24,7 @@ from features.commodity import build_commodity_features, build_hs6_daily
 from features.destination import build_destination_features
 from features.intelligence import build_watchlist_features
 from features.items import PRODUCT_TERMS_SCHEMA, build_item_features
-from features.parties import build_party_features
+from features.party_lookback import build_party_features
 from features.registry import FeatureDef, all_features
 from features.route import build_route_basics, build_route_daily, build_route_history_features
 from features.shape import build_shape_features
@@ -63,7 +63,7 @@ def _product_terms(consignments: DataFrame, reference: Mapping[str, DataFrame]) 
     return consignments.sparkSession.createDataFrame([], PRODUCT_TERMS_SCHEMA)
 
 
-def _family_frames(consignments, inputs, reference, history, params, party_params) -> list[DataFrame]:
+def _family_frames(consignments, inputs, reference, history, params, party_params, target_days) -> list[DataFrame]:
     basics, destination, keys = _route_keys(consignments, reference)
     return [
         destination,
@@ -75,7 +75,7 @@ def _family_frames(consignments, inputs, reference, history, params, party_param
         build_item_features(consignments, reference["hs_groups"], inputs["rights_holders"],
                             _product_terms(consignments, reference), params),
         build_shape_features(consignments, params),
-        build_party_features(consignments, history["party_daily"], party_params),
+        build_party_features(consignments, history["party_daily"], party_params, target_days),
         build_watchlist_features(consignments, inputs["intelligence"]),
     ]
 
@@ -94,13 +94,15 @@ def build_feature_table(
     history: Mapping[str, DataFrame],
     params: Mapping,
     party_params,
+    target_days: int = 1,
 ) -> DataFrame:
     """consignment_id, lodged_date, customs_office + every registered feature, one row per consignment.
 
     params: the `features` section of conf/base/features.yaml; party_params: the
-    features.parties.PartyParams (pipelines.io.history_store.party_params()).
+    features.parties.PartyParams (pipelines.io.history_store.party_params()); target_days: how many
+    lodging days the consignments span (it picks the party family's path, features.party_lookback).
     """
-    families = _family_frames(consignments, inputs, reference, history, params, party_params)
+    families = _family_frames(consignments, inputs, reference, history, params, party_params, target_days)
     table = assemble_by_consignment(consignments.select(*KEY_COLUMNS), families)
     return table.select(*KEY_COLUMNS, *[_filled(f) for f in all_features()])
 

@@ -152,7 +152,7 @@ def build_features_and_consignments(ctx: RunContext, inputs: dict[str, DataFrame
         history = read_history(ctx, dates)
     targets = consignments.where(F.col("lodged_date").isin([dt.date.fromisoformat(d) for d in dates]))
     table = build_feature_table(targets, inputs, ctx.reference, history, ctx.settings["features"],
-                                store.party_params(ctx.settings["parties"]))
+                                store.party_params(ctx.settings["parties"]), target_days=len(set(dates)))
     with ctx.progress.stage(f"write features {min(dates)}..{max(dates)}"):
         replace_days(ctx.spark, table, ctx.workspace.features, "lodged_date", sorted(dates))
     return read_features(ctx.spark, ctx.workspace, dates), consignments

@@ -27,7 +27,8 @@ from pyspark.sql import Row
 from pyspark.sql import types as T
 from pyspark.testing import assertDataFrameEqual
 
-from features.parties import FEATURES, PARTY_ROLES, build_party_daily, build_party_features
+from features.parties import FEATURES, PARTY_ROLES, build_party_daily
+from features.party_lookback import build_party_features
 from features.registry import FeatureDef
 
 CONSIGNMENT_SCHEMA = T.StructType(

@@ -20,7 +20,8 @@ import pytest
 from party_history import PARAMS, outcomes
 from test_parties import consignments
 
-from features.parties import FEATURES, PERSISTENT_ROLES, build_party_daily, build_party_features
+from features.parties import FEATURES, PERSISTENT_ROLES, build_party_daily
+from features.party_lookback import build_party_features
 
 HISTORY = [  # (id, offset, exporter, consignor, consignee, forwarder, declarant, destination)
     ("A1", -200, "EO", "SO", "C", "F", "B", "US"),

@@ -8,7 +8,8 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.testing import assertDataFrameEqual
 
-from features.parties import PARTY_ROLES, build_party_daily, build_party_features
+from features.parties import PARTY_ROLES, build_party_daily
+from features.party_lookback import build_party_features
 from pipelines.errors import UserError
 from pipelines.io.history_store import PARTY_DAILY, lookback_days, party_params, read_party_daily, update_party_daily
 from pipelines.io.workspace import Workspace, days_between, stored_days
