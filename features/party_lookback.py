@@ -28,11 +28,9 @@ from features.parties import (
     smoothed_rate,
 )
 from features.party_join import join_stats
-from features.party_network import network_stats
+from features.party_network import KEY, PARTY, network_stats
 from features.registry import FeatureDef
 
-PARTY = ("role", "party_id")
-KEY = ("role", "party_id", "lodged_date")
 MEASURES = ("shipments", "inspections", "seizures")
 DECAYED = ("seizures", "inspections")
 # A night (one lodging day) costs the range join about a third of the linear path, which shuffles
