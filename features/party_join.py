@@ -2,7 +2,8 @@
 aggregate rows of days [D-365, D-1] (features.parties). The path of a night and of a short
 back-fill: a night's few keys are broadcast and the history is only scanned, where the linear
 path (features.party_lookback) shuffles and sorts it; but the join grows with days x history,
-so long back-fills and training take the linear path (JOIN_MAX_DAYS, measured in docs/benchmarks.md).
+so long back-fills and training take the linear path (JOIN_MAX_DAYS, JOIN_MAX_TARGETS, measured
+in docs/benchmarks.md).
 Both give the same values (tests/unit/features/test_lookback.py).
 """
 from __future__ import annotations

@@ -35,8 +35,11 @@ MEASURES = ("shipments", "inspections", "seizures")
 DECAYED = ("seizures", "inspections")
 # A night (one lodging day) costs the range join about a third of the linear path, which shuffles
 # and sorts the history of every party it probes; the join grows by a night's cost per day and the
-# linear path hardly at all, so they cross near a week (docs/benchmarks.md, 2026-12-03).
+# linear path hardly at all, so they cross near a week (docs/benchmarks.md, 2026-12-03): a week of
+# 3,000 a day. With few consignments the join stays cheaper however many days they span (28 days
+# of 500: 17 s against 37.5 s), as in small back-fills, the demo's training and the test suite's.
 JOIN_MAX_DAYS = 7
+JOIN_MAX_TARGETS = 21_000
 
 
 def _total_stats(keys: DataFrame, party_daily: DataFrame, params: PartyParams) -> DataFrame:
@@ -95,12 +98,14 @@ def build_party_features(targets: DataFrame, party_daily: DataFrame, params: Par
                          target_days: int = 1) -> DataFrame:
     """consignment_id + the party features of every role, from events known before lodged_date.
 
-    target_days: how many lodging days `targets` spans; up to JOIN_MAX_DAYS take the range join
-    (features.party_join), more the linear path above. Both give the same values.
+    target_days: how many lodging days `targets` spans. Up to JOIN_MAX_DAYS days, or up to
+    JOIN_MAX_TARGETS consignments, take the range join (features.party_join); more the linear path
+    above. Both give the same values.
     """
     parties = _target_parties(targets)
     keys = parties.select(*KEY).distinct()
-    if target_days <= JOIN_MAX_DAYS:
+    # The count only for a multi-day build, whose targets are a kept frame: one small job.
+    if target_days <= JOIN_MAX_DAYS or targets.count() <= JOIN_MAX_TARGETS:
         stats = join_stats(keys, party_daily, params)
     else:
         stats = lookback_stats(keys, party_daily, params)

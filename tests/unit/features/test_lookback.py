@@ -1,6 +1,6 @@
 """The look-backs against their definition, computed by brute force in Python on random histories:
 many probe days, later data present, windows' edges hit, null keys, parties that rotate. Both
-party paths are checked, the linear one (target_days above JOIN_MAX_DAYS) and the range join.
+party paths are checked, the linear one and the range join.
 Any disagreement in any feature of any consignment fails."""
 from __future__ import annotations
 
@@ -90,19 +90,20 @@ EDGE_ROWS += [(f"T{d}", _day(d), "EZ", "SZ", "CE", "FE", "BE", "US") for d in (_
 EDGE_OUTCOMES = [(f"X_e{n}", _day(_EDGE - n), "RISK", "SEIZED") for n in (366, 365, 91, 90, 31, 30, 1, 0)]
 
 
-def _by_definition(daily: list, role: str, party: str, lodged: dt.date) -> dict:
-    """Every statistic of one (role, party) as of `lodged`, straight from the daily rows."""
-    def within(days):
-        return [r for r in daily if lodged - dt.timedelta(days=days) <= r["day"] < lodged]
+def _by_definition(daily: dict, role: str, party: str, lodged: dt.date) -> dict:
+    """Every statistic of one (role, party) as of `lodged`, straight from the daily rows (`daily`:
+    each (role, party_id)'s rows, an index only, so that the brute force takes seconds)."""
+    def within(days, of_role, of_party):
+        return [r for r in daily.get((of_role, of_party), []) if lodged - dt.timedelta(days=days) <= r["day"] < lodged]
 
-    mine = [r for r in within(365) if r["role"] == role and r["party_id"] == party]
+    mine = within(365, role, party)
     totals = [r for r in mine if r["item"] == ITEM_TOTAL]
 
     def total(measure, days):
         return sum(r[measure] for r in totals if r["day"] >= lodged - dt.timedelta(days=days))
 
     def record(of_role, of_party):
-        own = [r for r in within(365) if r["role"] == of_role and r["party_id"] == of_party and r["item"] == ITEM_TOTAL]
+        own = [r for r in within(365, of_role, of_party) if r["item"] == ITEM_TOTAL]
         shipped = [r["day"] for r in own if r["shipments"] > 0]
         recent = sum(r["seizures"] for r in own if r["day"] >= lodged - dt.timedelta(days=90))
         return sum(r["seizures"] for r in own), recent, min(shipped) if shipped else None
@@ -141,16 +142,30 @@ def _by_definition(daily: list, role: str, party: str, lodged: dt.date) -> dict:
     return out
 
 
-@pytest.mark.parametrize(("seed", "target_days"), [(1, 30), (2, 30), (1, 1)])
-def test_party_features_equal_their_definition(spark, seed, target_days):
-    assert (target_days > JOIN_MAX_DAYS) == (target_days == 30)  # both paths are covered
+@pytest.mark.parametrize(("seed", "path"), [(1, "linear"), (2, "linear"), (1, "join")])
+def test_party_features_equal_their_definition(spark, seed, path, monkeypatch):
+    import features.party_lookback as party_lookback
+
     rows, outcome_rows, targets = _random_world(seed)
+    # The targets span 50 days, more than JOIN_MAX_DAYS: few consignments keep them on the join,
+    # which the linear case lowers to 0 to take the other path. The path taken is recorded.
+    if path == "linear":
+        monkeypatch.setattr(party_lookback, "JOIN_MAX_TARGETS", 0)
+    taken = []
+    for name, spy in (("join", "join_stats"), ("linear", "lookback_stats")):
+        real = getattr(party_lookback, spy)
+        monkeypatch.setattr(party_lookback, spy, lambda *a, _real=real, _name=name: taken.append(_name) or _real(*a))
     daily = build_party_daily(spark.createDataFrame(rows, CONSIGNMENT_SCHEMA),
                               spark.createDataFrame(outcome_rows, OUTCOME_SCHEMA))
+    target_days = len({row[1] for row in targets})
+    assert target_days > JOIN_MAX_DAYS
     got = {r.consignment_id: r.asDict() for r in
            build_party_features(spark.createDataFrame(targets, CONSIGNMENT_SCHEMA), daily, PARAMS,
                                 target_days).collect()}
-    history = [r.asDict() for r in daily.collect()]
+    assert taken == [path]
+    history = {}
+    for r in daily.collect():
+        history.setdefault((r["role"], r["party_id"]), []).append(r.asDict())
     names = {f.name: f for f in FEATURES}
     checked = 0
     for target in targets:
