@@ -6,7 +6,9 @@ as a copy of the local SQLite store (its registry and training run; the model fi
 where the local run wrote them), so the two nights differ only in where they ran. Training on
 the cluster was dropped from this test to keep the suite within its time (a 28-day training on
 two single-core executors beside the master, workers and server on a two-core machine was twelve
-of the suite's minutes); the feature build and the MLflow calls it makes are the nightly's."""
+of the suite's minutes); the feature build and the MLflow calls it makes are the nightly's. It is also the suite's check that
+a spark-submit command line wins over conf/base (master, driver and executor memory) and that another
+degree of parallelism writes the same lists byte for byte."""
 from __future__ import annotations
 
 import json
@@ -55,11 +57,14 @@ def test_cluster_run_matches_local_run(cluster, trained, input_root, small_conf,
     workspace = str(tmp_path / "ws")
     shutil.copytree(Path(trained) / "aggregates", tmp_path / "ws" / "aggregates")
     uri = (tmp_path / "ws").as_uri()
-    spark_submit(["--master", cluster["master"], "--executor-memory", "1g", "--total-executor-cores", "2"],
+    # conf/base says local[2] and a 4g driver: the command line must win.
+    spark_submit(["--master", cluster["master"], "--driver-memory", "1g", "--executor-memory", "1g",
+                  "--total-executor-cores", "2"],
                  ["nightly", "--input", input_root, "--workspace", uri, "--date", LAST_DAY.isoformat()],
                  {"MLFLOW_TRACKING_URI": cluster["tracking_uri"]})
     spark = json.loads(Path(Workspace(workspace).summary(LAST_DAY.isoformat())).read_text())["spark"]
     assert spark["master"] == cluster["master"] and spark["executors"] >= 1  # the cluster did the work
+    assert spark["driver_memory"] == "1g" and spark["executor_memory"] == "1g"
     # The model came from the tracking server and the night's run went to it, not to a file in the workspace.
     assert not (Path(workspace) / "mlflow.db").exists()
     server = MlflowClient(tracking_uri=cluster["tracking_uri"])

@@ -10,7 +10,7 @@ import pytest
 
 from pipelines.cli import main
 from pipelines.io.workspace import Workspace
-from tests.integration.conftest import LAST_DAY, START, TRAIN_TO, spark_submit
+from tests.integration.conftest import LAST_DAY, START, TRAIN_TO
 
 pytestmark = pytest.mark.slow
 
@@ -54,22 +54,6 @@ def test_nightly_scores_every_valid_consignment_and_writes_lists(trained):
     assert gap == [f"the workspace's history misses 7 day(s) in the look-back of {LAST_DAY} ({first_gap}..{last_gap}): "
                    "party and route history features undercount those days; back-fill them with `shiprisk features "
                    f"--input <root> --workspace {trained} --from {first_gap} --to {last_gap}`"]
-
-
-def test_rerun_under_spark_submit_gives_byte_identical_lists_and_its_master_and_memory(trained, input_root, small_conf):
-    """The night rerun as an operator submits it, with three task threads and 1 GB (conf/base says
-    local[2] and 4g: the command line must win), writes the same lists byte for byte. Before the
-    promotion test's retraining, which adds to the look-back this night reads. Not local[1]: on
-    one thread the night took twice as long (217 s) for no more that the test can see."""
-    folder = Path(Workspace(trained).lists_day(LAST_DAY.isoformat()))
-    before = {p.name: p.read_bytes() for p in folder.iterdir() if p.suffix in (".csv", ".html")}
-    assert before, "the shared fixture's night wrote no list"
-    spark_submit(["--master", "local[3]", "--driver-memory", "1g"],
-                 ["nightly", "--input", input_root, "--workspace", trained, "--date", LAST_DAY.isoformat()])
-    spark = json.loads(Path(Workspace(trained).summary(LAST_DAY.isoformat())).read_text())["spark"]
-    assert spark["master"] == "local[3]" and spark["driver_memory"] == "1g"
-    assert spark["default_parallelism"] == 3 and spark["application_id"].startswith("local-")
-    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.suffix in (".csv", ".html")} == before
 
 
 def test_reloading_the_champion_gives_identical_scores(trained, spark, settings):

@@ -13,8 +13,12 @@ KERNEL = "shiprisk-test"
 
 @pytest.fixture(scope="module")
 def venv_kernel(tmp_path_factory, trained, input_root):
-    """A kernelspec running this interpreter (the project's venv), found through JUPYTER_PATH,
-    and the environment the notebooks read their paths from."""
+    """A kernel running this interpreter (the project's venv, its kernelspec found through
+    JUPYTER_PATH) with the environment the notebooks read their paths from. One kernel, so one
+    Spark JVM, for the three notebooks: each starts from an emptied namespace (`%reset -f`), so a
+    notebook that leans on another's names or imports still fails."""
+    from jupyter_client.manager import KernelManager
+
     root = tmp_path_factory.mktemp("jupyter")
     spec = root / "kernels" / KERNEL
     spec.mkdir(parents=True)
@@ -26,7 +30,12 @@ def venv_kernel(tmp_path_factory, trained, input_root):
     with pytest.MonkeyPatch.context() as mp:
         for key, value in env.items():
             mp.setenv(key, value)
-        yield KERNEL
+        manager = KernelManager(kernel_name=KERNEL)
+        manager.start_kernel(cwd=str(NOTEBOOKS[0].parent))
+        try:
+            yield manager
+        finally:
+            manager.shutdown_kernel(now=True)
 
 
 def test_notebooks_are_committed_without_outputs():
@@ -46,8 +55,8 @@ def test_notebook_runs_without_error(path, venv_kernel):
     from nbclient import NotebookClient
 
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=300, kernel_name=venv_kernel,
-                            resources={"metadata": {"path": str(path.parent)}})
+    notebook.cells.insert(0, nbformat.v4.new_code_cell("%reset -f"))
+    client = NotebookClient(notebook, timeout=300, km=venv_kernel)
     client.execute()  # raises CellExecutionError, naming the cell, on any error
     outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
     assert any(o.get("output_type") == "display_data" and "image/png" in o.get("data", {}) for o in outputs), \
