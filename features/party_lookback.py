@@ -37,7 +37,8 @@ DECAYED = ("seizures", "inspections")
 # and sorts the history of every party it probes; the join grows by a night's cost per day and the
 # linear path hardly at all, so they cross near a week (docs/benchmarks.md, 2026-12-03): a week of
 # 3,000 a day. With few consignments the join stays cheaper however many days they span (28 days
-# of 500: 17 s against 37.5 s), as in small back-fills, the demo's training and the test suite's.
+# of 500: 17 s against 37.5 s), as in small back-fills and the test suite's trainings; the demo's
+# (42 days of 1,000) stays above the threshold.
 JOIN_MAX_DAYS = 7
 JOIN_MAX_TARGETS = 21_000
 
