@@ -1,4 +1,8 @@
-"""Plain-language reasons with the values behind them, built from Spark built-ins (no UDF).
+"""Plain-language reasons with the values behind them, for the listed rows (pandas, on the driver).
+
+The rows that reach an inspector are bounded by the offices' capacities, so their reasons are
+rendered in Python: building the same sentences as Spark expressions cost a night about ten
+seconds of plan building (one CASE branch per feature template), whatever its size.
 
 Sources, in order: why a row was picked if not for risk (RANDOM, EXPLORATION), the profiles
 that hit it, then the model's attribution (`top_contributions`, the positive SHAP
@@ -7,16 +11,17 @@ Only contributions that push the score up become reasons. At most `max_reasons` 
 reasons are kept.
 
 Templates (conf/base/reasons.yaml) are text with `{column}` placeholders, formatted safely:
-no eval, only a closed set of formats (`{x:,.0f}`, `{x:.2f}`) and filters (see FILTERS):
-`lower`, `upper`, `words` ("BELT_AND_ROAD" -> "belt and road"), `num` (at most two decimals, none
-for a whole number), `hub` ("NONE" -> "direct", else "via <hub>"), `list` ("A;B;C" -> "A, B and C"), `via` (the same with "via ", or
-"direct" when empty), `days_ago` (0 -> "today"), `source` (a watch-list source code -> its
-readable name), `typical` (the typical range of that column, e.g. "1-2") and `vs_all` (for a
-category: "average a score of 0.041 tonight against 0.012 overall", the mean score of the
-night's consignments with that value against all of them). Array columns
-are joined with ";" first, so a list never prints as "[]". Inside feature templates `{value}`,
-`{feature}` and `{meaning}` refer to the contribution. If a value a template needs is missing,
-the generic template is used instead, so a reason never shows a blank.
+no eval, only a closed set of formats (`{x:,.0f}`, `{x:.2f}`, rounded half up) and filters (see
+FILTERS): `lower`, `upper`, `words` ("BELT_AND_ROAD" -> "belt and road"), `num` (at most two
+decimals, none for a whole number), `hub` ("NONE" -> "direct", else "via <hub>"), `list`
+("A;B;C" -> "A, B and C"), `via` (the same with "via ", or "direct" when empty), `days_ago`
+(0 -> "today"), `source` (a watch-list source code -> its readable name), `typical` (the typical
+range of that column, e.g. "1-2") and `vs_all` (for a category: "average a score of 0.041 tonight
+against 0.012 overall", the mean score of the night's consignments with that value against all
+of them). Lists are joined with ";" first, so a list never prints as "[]", and whole numbers
+print without ".0". Inside feature templates `{value}`, `{feature}` and `{meaning}` refer to the
+contribution. If a value a template needs is missing, the generic template is used instead, so
+a reason never shows a blank.
 
 A feature template is text, or a mapping with `text` and one condition that says when the
 value is worth telling (else the contribution gives no reason at all):
@@ -28,25 +33,30 @@ A key holding `<role>` stands for one template per party role (exporter, consign
 `<role>` replaced in the key and the text alike.
 
 The typical ranges, category scores and source names come from the caller (`context`): this
-module reads no file. `typical_ranges` computes the ranges as quantiles of columns over a frame
-and `category_scores` the mean score per value of categorical columns (the night uses the day's
-scored consignments for both).
+module reads no file. `typical_ranges` computes the ranges as quantiles of columns over a Spark
+frame and `category_scores` the mean score per value of categorical columns (the night uses the
+day's scored consignments for both); `reason_columns` names the columns the reasons read, so the
+caller brings only those to the driver.
 """
 from __future__ import annotations
 
+import datetime as dt
+import math
 import re
 import string
 from collections.abc import Callable, Iterable, Mapping
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from pyspark.sql import Column, DataFrame
+import pandas as pd
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
 from features.parties import PARTY_ROLES
 from pipelines.errors import UserError
 
 CONTRIBUTION_FIELDS = ("value", "feature", "meaning")
+ROW_INPUTS = ("selection_basis", "profile_hits", "score_adjusted", "top_contributions")
 ROLE_MACRO = "<role>"
 ROLES = tuple(PARTY_ROLES)
 SIDES = ("high", "low", "either")
@@ -59,37 +69,86 @@ DEFAULT_TEMPLATES = {
               "MODEL": "risk score {score_adjusted:.2f}"},
     "features": {},
 }
-_NUMBER_SPEC = re.compile(r"^,?\.\df$")
+_NUMBER_SPEC = re.compile(r"^(,?)\.(\d)f$")
+_WHOLE = re.compile(r"^(-?\d+)\.0$")
 _CONTEXT_FILTERS = ("typical", "source", "vs_all")
+UNSET = ("", "0", "0.0", "NONE", "FALSE")
 
 
-def _and_list(col: Column) -> Column:
-    """"AEJEA;GRPIR;NLRTM" -> "AEJEA, GRPIR and NLRTM"; empty -> null (the template then falls back)."""
-    last_joined = F.regexp_replace(col, r";([^;]*)$", " and $1")
-    return F.when(F.trim(col) == "", F.lit(None)).otherwise(F.regexp_replace(last_joined, ";", ", "))
+def text(value: Any) -> str | None:
+    """A cell as a template prints it: None for null or NaN, lists joined with ";" (nulls left
+    out), whole numbers without ".0" (a count that pandas holds as a float), booleans as true/false."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, (str, int)):
+        return str(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+    if hasattr(value, "__len__") and not isinstance(value, Mapping):  # list, tuple, numpy array
+        return ";".join(t for t in (text(v) for v in value) if t is not None)
+    if hasattr(value, "item"):  # a numpy scalar
+        return text(value.item())
+    return str(value)
 
 
-def _via(col: Column) -> Column:
-    is_direct = col.isNull() | (F.trim(col) == F.lit(""))
-    return F.when(is_direct, F.lit("direct")).otherwise(F.concat(F.lit("via "), _and_list(col)))
+def category_key(value: str | None) -> str | None:
+    """The text of a category value as both sides of a comparison know it: Spark casts a double
+    1.0 to "1.0", a row held by pandas may print it "1"."""
+    return None if value is None else _WHOLE.sub(r"\1", value)
 
 
-def _num(col: Column) -> Column:
+def _number(value: str | None) -> float | None:
+    try:
+        x = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return x if x is not None and math.isfinite(x) else None
+
+
+def fixed(x: float, decimals: int, grouping: bool = False) -> str:
+    """x with `decimals` decimals, rounded half up from its shortest decimal form (0.125 -> "0.13",
+    0.015 -> "0.02"), as Java's and Spark's format_string round."""
+    try:
+        rounded = Decimal(repr(float(x))).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        return repr(x)
+    return format(rounded, f"{',' if grouping else ''}.{decimals}f")
+
+
+def _and_list(value: str) -> str | None:
+    """"AEJEA;GRPIR;NLRTM" -> "AEJEA, GRPIR and NLRTM"; empty -> None (the template then falls back)."""
+    if not value.strip():
+        return None
+    head, sep, last = value.rpartition(";")
+    return f"{head.replace(';', ', ')} and {last}" if sep else value
+
+
+def _via(value: str) -> str | None:
+    return "direct" if not value.strip() else f"via {_and_list(value)}"
+
+
+def _num(value: str) -> str | None:
     """8.0 -> "8", 2877 -> "2,877", 12.90 -> "12.9", 0.125 -> "0.13": at most two decimals, no trailing zeros."""
-    two = F.format_string("%,.2f", col.cast("double"))
-    return F.regexp_replace(F.regexp_replace(two, "0+$", ""), "[.]$", "")
+    x = _number(value)
+    return None if x is None else fixed(x, 2, grouping=True).rstrip("0").rstrip(".")
 
 
-def _days_ago(col: Column) -> Column:
-    d = col.cast("long")
-    return (F.when(d == 0, F.lit("today")).when(d == 1, F.lit("1 day ago"))
-            .otherwise(F.concat(d.cast("string"), F.lit(" days ago"))))
+def _days_ago(value: str) -> str | None:
+    x = _number(value)
+    if x is None:
+        return None
+    d = int(x)
+    return "today" if d == 0 else "1 day ago" if d == 1 else f"{d} days ago"
 
 
-FILTERS: dict[str, Callable[[Column], Column]] = {
-    "lower": F.lower, "upper": F.upper, "list": _and_list, "via": _via, "num": _num, "days_ago": _days_ago,
-    "words": lambda c: F.lower(F.regexp_replace(c, "_", " ")),
-    "hub": lambda c: F.when(F.upper(c) == F.lit("NONE"), F.lit("direct")).otherwise(F.concat(F.lit("via "), c)),
+FILTERS: dict[str, Callable[[str], str | None]] = {
+    "lower": str.lower, "upper": str.upper, "list": _and_list, "via": _via, "num": _num, "days_ago": _days_ago,
+    "words": lambda v: v.replace("_", " ").lower(),
+    "hub": lambda v: "direct" if v.upper() == "NONE" else f"via {v}",
 }
 FILTER_NAMES = sorted([*FILTERS, *_CONTEXT_FILTERS])
 
@@ -135,17 +194,8 @@ def category_scores(df: DataFrame, columns: Iterable[str], score: str = "score_a
         F.avg("score").alias("mean")).collect()
     by: dict[str, dict[str, float]] = {c: {} for c in wanted}
     for r in rows:
-        by[r["column"]][r["value"]] = float(r["mean"])
+        by[r["column"]][category_key(r["value"])] = float(r["mean"])
     return {"overall": float(overall), "by": by}
-
-
-def _vs_all(name: str, col: Column, context: Mapping[str, Any]) -> Column:
-    scores = context.get("category_scores") or {}
-    by, overall = (scores.get("by") or {}).get(name), scores.get("overall")
-    if not by or overall is None:
-        return F.lit(None).cast("string")
-    text = {v: f"average a score of {m:.3f} tonight against {overall:.3f} overall" for v, m in sorted(by.items())}
-    return F.try_element_at(F.create_map(*[F.lit(x) for pair in text.items() for x in pair]), col.cast("string"))
 
 
 def _fields(template: str, where: str) -> list[tuple[str, str | None, str, str]]:
@@ -167,33 +217,43 @@ def _fields(template: str, where: str) -> list[tuple[str, str | None, str, str]]
     return out
 
 
-def render(template: str, resolve: Callable[[str], Column], where: str = "",
-           context: Mapping[str, Any] | None = None) -> Column:
-    """The template as a string column; null if any value it needs is null."""
+def _piece(name: str, spec: str, filt: str, resolve: Callable[[str], str | None],
+           context: Mapping[str, Any]) -> str | None:
+    """One placeholder's text; None when the value it needs is missing."""
+    if filt == "typical":
+        typical = (context.get("typical") or {}).get(name)
+        return range_text(*typical) if typical else None
+    value = resolve(name)
+    if spec:
+        grouping, decimals = _NUMBER_SPEC.match(spec).groups()
+        x = _number(value)
+        value = None if x is None else fixed(x, int(decimals), grouping=bool(grouping))
+    elif filt == "vs_all":
+        scores = context.get("category_scores") or {}
+        by, overall = (scores.get("by") or {}).get(name) or {}, scores.get("overall")
+        mean = by.get(category_key(value)) if overall is not None else None
+        value = None if mean is None else f"average a score of {mean:.3f} tonight against {overall:.3f} overall"
+    elif filt == "source":
+        value = (context.get("source_names") or {}).get(value, value) if value is not None else None
+    if filt == "via" and value is None:
+        return "direct"
+    return FILTERS[filt](value) if filt in FILTERS and value is not None else value
+
+
+def render(template: str, resolve: Callable[[str], str | None], where: str = "",
+           context: Mapping[str, Any] | None = None) -> str | None:
+    """The template filled in; None if any value it needs is missing."""
     context = context or {}
-    parts: list[Column] = []
+    out: list[str] = []
     for literal, name, spec, filt in _fields(template, where):
-        if literal:
-            parts.append(F.lit(literal))
+        out.append(literal)
         if name is None:
             continue
-        if filt == "typical":
-            typical = (context.get("typical") or {}).get(name)
-            parts.append(F.lit(range_text(*typical) if typical else None).cast("string"))
-            continue
-        col = resolve(name)
-        if spec:
-            col = F.when(col.isNull(), F.lit(None)).otherwise(F.format_string("%" + spec, col.cast("double")))
-        elif filt == "vs_all":
-            col = _vs_all(name, col, context)
-        elif filt == "source":
-            names = context.get("source_names") or {}
-            pairs = [F.lit(str(x)) for code, name_ in sorted(names.items()) for x in (code, name_)]
-            col = F.coalesce(F.try_element_at(F.create_map(*pairs), col), col) if pairs else col
-        else:
-            col = col.cast("string")
-        parts.append(FILTERS[filt](col) if filt in FILTERS else col)
-    return F.concat(*parts) if parts else F.lit(None).cast("string")
+        piece = _piece(name, spec, filt, resolve, context)
+        if piece is None:
+            return None
+        out.append(piece)
+    return "".join(out) or None
 
 
 def _expand_roles(features: Mapping[str, Any]) -> dict[str, Any]:
@@ -233,17 +293,18 @@ def feature_templates(templates: Mapping[str, Any]) -> dict[str, dict[str, Any]]
     return out
 
 
+def _all_texts(templates: Mapping[str, Any]) -> list[str]:
+    merged = _merged(templates)
+    return ([str(t) for t in merged["basis"].values()] + [str(merged["generic"])]
+            + [spec["text"] for spec in feature_templates(templates).values()])
+
+
 def typical_columns(templates: Mapping[str, Any]) -> set[str]:
     """Columns whose typical range the templates use (`|typical` or an `unusual` condition)."""
-    merged = _merged(templates)
-    texts = [str(t) for t in merged["basis"].values()] + [str(merged["generic"])]
-    wanted: set[str] = set()
-    for spec in feature_templates(templates).values():
-        texts.append(spec["text"])
-        if isinstance(spec["unusual"], Mapping) and spec["unusual"].get("column"):
-            wanted.add(str(spec["unusual"]["column"]))
-    for text in texts:
-        wanted |= {name for _, name, _, filt in _fields(text, "") if name and filt == "typical"}
+    wanted = {str(spec["unusual"]["column"]) for spec in feature_templates(templates).values()
+              if isinstance(spec["unusual"], Mapping) and spec["unusual"].get("column")}
+    for template in _all_texts(templates):
+        wanted |= {name for _, name, _, filt in _fields(template, "") if name and filt == "typical"}
     return wanted
 
 
@@ -253,6 +314,18 @@ def category_columns(templates: Mapping[str, Any]) -> set[str]:
     for spec in feature_templates(templates).values():
         wanted |= {name for _, name, _, filt in _fields(spec["text"], "") if name and filt == "vs_all"}
     return wanted
+
+
+def reason_columns(templates: Mapping[str, Any], profiles: Iterable) -> set[str]:
+    """Every column add_reasons reads: the row inputs, the templates' placeholders and conditions,
+    and the features the profiles test."""
+    wanted = set(ROW_INPUTS) | {c.feature for p in profiles for c in p.conditions}
+    for template in _all_texts(templates):
+        wanted |= {name for _, name, _, filt in _fields(template, "") if name and filt != "typical"}
+    for spec in feature_templates(templates).values():
+        unusual = spec["unusual"] if isinstance(spec["unusual"], Mapping) else {}
+        wanted |= {c for c in (spec["present"], spec["riskier"], unusual.get("column")) if c}
+    return wanted - set(CONTRIBUTION_FIELDS)
 
 
 def check_templates(templates: Mapping[str, Any], columns: Iterable[str]) -> None:
@@ -294,80 +367,68 @@ def _check_condition(where: str, spec: Mapping[str, Any], known: set[str]) -> No
                             "fix conf/base/reasons.yaml")
 
 
-def _is_set(col: Column) -> Column:
-    text = F.upper(F.trim(col.cast("string")))
-    return F.coalesce(~text.isin("", "0", "0.0", "NONE", "FALSE"), F.lit(False))
-
-
-def _worth_telling(spec: Mapping[str, Any], context: Mapping[str, Any]) -> Column:
+def _worth_telling(spec: Mapping[str, Any], row: Mapping[str, Any], context: Mapping[str, Any]) -> bool:
     """The template's condition; an `unusual` column without a known typical range always passes."""
     if spec["present"]:
-        return _is_set(F.col(spec["present"]))
+        value = text(row.get(spec["present"]))
+        return value is not None and value.strip().upper() not in UNSET
     if spec["riskier"]:
         scores = context.get("category_scores") or {}
         by, overall = (scores.get("by") or {}).get(spec["riskier"]), scores.get("overall")
         if not by or overall is None:
-            return F.lit(True)
-        riskier = sorted(v for v, m in by.items() if m > overall)
-        return F.coalesce(F.col(spec["riskier"]).cast("string").isin(riskier), F.lit(False)) if riskier else F.lit(False)
+            return True
+        mean = by.get(category_key(text(row.get(spec["riskier"]))))
+        return mean is not None and mean > overall
     unusual = spec["unusual"]
     typical = (context.get("typical") or {}).get(unusual["column"]) if unusual else None
     if not typical:
-        return F.lit(True)
-    value = F.col(unusual["column"]).cast("double")
-    above, below = value > F.lit(float(typical[1])), value < F.lit(float(typical[0]))
-    test = {"high": above, "low": below, "either": above | below}[unusual["side"]]
-    return F.coalesce(test, F.lit(False))
+        return True
+    value = _number(text(row.get(unusual["column"])))
+    if value is None:
+        return False
+    above, below = value > float(typical[1]), value < float(typical[0])
+    return {"high": above, "low": below, "either": above or below}[unusual["side"]]
 
 
-def _plain(col: Column, dtype: T.DataType) -> Column:
-    """A value as text for a profile reason: lists joined with ';', whole numbers without '.0'."""
-    if isinstance(dtype, T.ArrayType):
-        return F.concat_ws(";", col)
-    if isinstance(dtype, T.NumericType):
-        return _num(col)
-    return col.cast("string")
-
-
-def _profile_reason(profile, types: Mapping[str, T.DataType]) -> Column:
+def _profile_reason(profile, row: Mapping[str, Any]) -> str:
     """The analyst's reason, then the values of what the profile tested."""
-    features = list(dict.fromkeys(c.feature for c in profile.conditions))
-    values = [F.concat(F.lit(f + " "), F.coalesce(_plain(F.col(f), types.get(f, T.StringType())), F.lit("none")))
-              for f in features]
-    return F.concat(F.lit(f"{profile.reason} ("), F.concat_ws(", ", *values), F.lit(")"))
+    values = []
+    for feature in dict.fromkeys(c.feature for c in profile.conditions):
+        value = row.get(feature)
+        shown = text(value)
+        if shown is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
+            shown = _num(shown)
+        values.append(f"{feature} {'none' if shown is None else shown}")
+    return f"{profile.reason} ({', '.join(values)})"
 
 
-def _contribution_reasons(templates: Mapping[str, Any], meanings: Mapping[str, str],
-                          resolve_column: Callable[[str], Column], context: Mapping[str, Any]) -> Column:
+def _contribution_reasons(row: Mapping[str, Any], merged: Mapping[str, Any], specs: Mapping[str, Mapping[str, Any]],
+                          meanings: Mapping[str, str], context: Mapping[str, Any]) -> list[str | None]:
     """One reason per positive contribution worth telling, largest first."""
-    pairs = [F.lit(x) for name, meaning in sorted(meanings.items()) for x in (name, meaning)]
-    meaning_map = F.create_map(*pairs) if pairs else None
-    specs = feature_templates(templates)
+    contributions = row.get("top_contributions")
+    if contributions is None or (isinstance(contributions, float) and math.isnan(contributions)):
+        return []
+    positive = [c for c in contributions if c["contribution"] is not None and c["contribution"] > 0.0]
+    out: list[str | None] = []
+    for c in sorted(positive, key=lambda c: -c["contribution"]):
+        fields = {"value": text(c["value"]), "feature": c["feature"],
+                  "meaning": meanings.get(c["feature"], c["feature"])}
 
-    def one(c: Column) -> Column:
-        meaning = F.coalesce(F.try_element_at(meaning_map, c["feature"]), c["feature"]) if pairs else c["feature"]
+        def resolve(name: str, fields: Mapping[str, Any] = fields) -> str | None:
+            return fields[name] if name in CONTRIBUTION_FIELDS else text(row.get(name))
 
-        def resolve(name: str) -> Column:
-            return {"value": c["value"], "feature": c["feature"], "meaning": meaning}.get(name) \
-                if name in CONTRIBUTION_FIELDS else resolve_column(name)
-
-        generic = render(templates["generic"], resolve, "generic", context)
-        text = None
-        for feature, spec in sorted(specs.items()):
-            told = F.when(_worth_telling(spec, context),
-                          F.coalesce(render(spec["text"], resolve, f"features.{feature}", context), generic))
-            text = (F.when if text is None else text.when)(c["feature"] == F.lit(feature), told)
-        return generic if text is None else text.otherwise(generic)
-
-    positive = F.filter(F.col("top_contributions"), lambda c: c["contribution"] > F.lit(0.0))
-    largest_first = F.array_sort(positive, lambda a, b: F.when(a["contribution"] > b["contribution"], -1)
-                                 .when(a["contribution"] < b["contribution"], 1).otherwise(0))
-    return F.transform(largest_first, one)
+        generic = render(str(merged["generic"]), resolve, "generic", context)
+        spec = specs.get(c["feature"])
+        if spec is None:
+            out.append(generic)
+        elif _worth_telling(spec, row, context):
+            out.append(render(spec["text"], resolve, f"features.{c['feature']}", context) or generic)
+    return out
 
 
-def add_reasons(df: DataFrame, profiles: Iterable, templates: Mapping[str, Any],
-                meanings: Mapping[str, str] | None = None, context: Mapping[str, Any] | None = None) -> DataFrame:
-    """Add `reasons`: array<string> of at most max_reasons plain-language reasons.
+def add_reasons(rows: pd.DataFrame, profiles: Iterable, templates: Mapping[str, Any],
+                meanings: Mapping[str, str] | None = None, context: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """rows with `reasons` (a list of at most max_reasons plain-language reasons) added or replaced.
 
     Needs selection_basis, profile_hits and score_adjusted (models.selection adds them);
     uses top_contributions when present. `meanings` maps feature -> meaning for the generic
@@ -376,28 +437,28 @@ def add_reasons(df: DataFrame, profiles: Iterable, templates: Mapping[str, Any],
     category_scores) and `source_names` (watch-list source code -> readable name).
     """
     context = context or {}
+    profiles = list(profiles)
     merged = _merged(templates)
-    check_templates(templates, df.columns)
+    check_templates(templates, rows.columns)
     if meanings is None:
         from features.registry import all_features
         meanings = {f.name: f.meaning for f in all_features()}
-    types = {f.name: f.dataType for f in df.schema.fields}
+    specs = feature_templates(templates)
+    basis = {name: str(t) for name, t in merged["basis"].items() if name != "MODEL"}
 
-    def resolve(name: str) -> Column:  # lists as "A;B" so templates never print "[]"
-        return F.concat_ws(";", F.col(name)) if isinstance(types.get(name), T.ArrayType) else F.col(name)
+    def reasons(row: Mapping[str, Any]) -> list[str]:
+        def resolve(name: str) -> str | None:
+            return text(row.get(name))
 
-    basis = None
-    for name, template in sorted(merged["basis"].items()):
-        if name != "MODEL":
-            branch = render(str(template), resolve, f"basis.{name}", context)
-            basis = (F.when if basis is None else basis.when)(F.col("selection_basis") == F.lit(name), branch)
-    hits = [F.when(F.array_contains("profile_hits", p.name), _profile_reason(p, types)) for p in profiles]
-    parts = [F.array(basis if basis is not None else F.lit(None).cast("string"), *hits)]
-    if "top_contributions" in df.columns:
-        contributions = _contribution_reasons(merged, meanings, resolve, context)
-        parts.append(F.coalesce(contributions, F.array().cast("array<string>")))
-    parts.append(F.array(render(str(merged["basis"]["MODEL"]), resolve, "basis.MODEL", context)))
-    kept = F.filter(F.concat(*parts), lambda r: r.isNotNull() & (F.trim(r) != F.lit("")))
-    reasons = F.slice(F.array_distinct(kept), 1, int(merged["max_reasons"]))
-    # Replaces an earlier `reasons`: the caller may explain only the listed rows and re-run this.
-    return df.select(*[c for c in df.columns if c != "reasons"], reasons.alias("reasons"))
+        chosen = basis.get(row.get("selection_basis"))
+        hits = set(row.get("profile_hits") if row.get("profile_hits") is not None else ())
+        found = [render(chosen, resolve, f"basis.{row.get('selection_basis')}", context) if chosen else None,
+                 *[_profile_reason(p, row) for p in profiles if p.name in hits],
+                 *_contribution_reasons(row, merged, specs, meanings, context),
+                 render(str(merged["basis"]["MODEL"]), resolve, "basis.MODEL", context)]
+        kept = [r for r in found if r is not None and r.strip()]
+        return list(dict.fromkeys(kept))[: int(merged["max_reasons"])]
+
+    out = rows.copy()
+    out["reasons"] = pd.Series([reasons(r) for r in rows.to_dict("records")], index=rows.index, dtype=object)
+    return out

@@ -20,7 +20,15 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from models.drift import drift_against
-from models.reasons import DEFAULT_TEMPLATES, add_reasons, category_columns, category_scores, typical_columns, typical_ranges
+from models.reasons import (
+    DEFAULT_TEMPLATES,
+    add_reasons,
+    category_columns,
+    category_scores,
+    reason_columns,
+    typical_columns,
+    typical_ranges,
+)
 from models.selection import queue_for_office, select_for_inspection
 from pipelines.errors import ReconciliationError
 from pipelines.io import tracking
@@ -32,7 +40,7 @@ from pipelines.jobs.features import build_features_and_consignments
 from pipelines.jobs.outcomes import coverage_summary, refresh_recorded
 from pipelines.outputs.lists import COLUMNS as LIST_COLUMNS
 from pipelines.outputs.lists import Targeting, load_targeting, write_inspection_lists
-from pipelines.outputs.worklist import add_worklist_details, worklist_columns, worklist_table, write_worklist
+from pipelines.outputs.worklist import add_worklist_details, detail_inputs, worklist_columns, worklist_table, write_worklist
 from pipelines.validation.inputs import ValidationResult, validate_inputs
 
 SCORE_COLUMNS = ["consignment_id", "customs_office", "lodged_date", "score", "score_adjusted", "rank",
@@ -125,19 +133,25 @@ def _comparisons(selected: DataFrame, targeting: Targeting) -> dict:
 
 def _explain_listed(ctx: RunContext, selected: DataFrame, champion: Champion, targeting: Targeting,
                     comparisons: dict, validated: ValidationResult):
-    """The RED list and the AMBER queue with their reasons and worklist details, as pandas."""
+    """The RED list and the AMBER queue with their worklist details and reasons, as pandas."""
     queued = queue_for_office(selected, targeting.policy)
     k = 2 * int(targeting.templates.get("max_reasons", DEFAULT_TEMPLATES["max_reasons"]))  # some may not be told
     contributions = explain_consignments(queued, champion.model, champion.numeric, champion.categorical, k=k)
+    listed_columns = [*worklist_columns(), *LIST_COLUMNS, "profile_hits"]
+    reading = reason_columns(targeting.templates, targeting.profiles)
+    # Only what the lists, the worklist and the reasons read: the scored frame has every feature.
+    narrow = [c for c in dict.fromkeys([*listed_columns, *detail_inputs(), *reading]) if c in queued.columns]
     # contributions: one row per consignment of `queued`.
-    reasons_input = queued.join(contributions, on="consignment_id", how="left")
-    context = {**comparisons, "source_names": targeting.source_names}
-    explained = add_reasons(reasons_input, targeting.profiles, targeting.templates, context=context)
+    explained = queued.select(*narrow).join(contributions, on="consignment_id", how="left")
     detailed = add_worklist_details(explained, validated.valid, ctx.settings["features"]["fx_fallback_hkd_per_unit"],
                                     targeting.source_names)
-    wanted = [c for c in dict.fromkeys([*worklist_columns(), *LIST_COLUMNS, "profile_hits"]) if c in detailed.columns]
-    # Bounded by the offices' capacities and AMBER queues: small enough for the driver.
-    return detailed.select(*wanted).orderBy("customs_office", "rank_in_office").toPandas()
+    fetched = [c for c in dict.fromkeys([*listed_columns, *reading]) if c in detailed.columns]
+    # Bounded by the offices' capacities and AMBER queues: small enough for the driver, where the
+    # reasons are rendered.
+    rows = detailed.select(*fetched).orderBy("customs_office", "rank_in_office").toPandas()
+    context = {**comparisons, "source_names": targeting.source_names}
+    listed = add_reasons(rows, targeting.profiles, targeting.templates, context=context)
+    return listed[[c for c in dict.fromkeys([*listed_columns, "reasons"]) if c in listed.columns]]
 
 
 def _publish(ctx: RunContext, day: str, frames: tuple, facts: tuple, started: float) -> dict:

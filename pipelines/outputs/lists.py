@@ -233,8 +233,8 @@ def _validate_results(sheet, first: int, n_rows: int, list_date: dt.date, date_f
 def write_inspection_lists(listed: Any, out_dir: str, run_date: str, offices: list[str] | None = None) -> list[str]:
     """Write <office>.csv, .xlsx and .html into out_dir for every office; return the paths.
 
-    `listed` is the output of models.selection.select_for_inspection with models.reasons.add_reasons'
-    reasons (Spark or pandas), or only
+    `listed` is the output of models.selection.select_for_inspection (Spark or pandas) with a
+    `reasons` column (models.reasons.add_reasons), or only
     the rows that reach someone (models.selection.queue_for_office): selected rows make the RED
     list and non-selected AMBER rows the AMBER queue. Every office in `offices` (default: every
     office in `listed`) gets files, empty ones if nothing is listed, so a missing file always

@@ -46,6 +46,13 @@ DETAIL_COLUMNS = ("declaration_ids", "items", "watchlist", "party_history")
 LANE_ORDER = {"RED": 0, "AMBER": 1}
 
 
+def detail_inputs() -> list[str]:
+    """Columns of the listed frame that add_worklist_details reads."""
+    history = [f"{role}_{name}" for role in PARTY_ROLES
+               for name in ("seizures_365d", "inspections_365d", "shipments_365d", "days_since_first_seen")]
+    return ["consignment_id", "lodged_date", *PARTY_ROLES.values(), *history]
+
+
 def add_worklist_details(listed: DataFrame, inputs: Mapping[str, DataFrame], fx_fallback: Mapping[str, float] | None,
                          source_names: Mapping[str, str]) -> DataFrame:
     """The listed rows with declaration_ids, items, watchlist and party_history (DETAIL_COLUMNS)."""

@@ -3,7 +3,18 @@ import yaml
 from pyspark.sql import types as T
 
 from models.profiles import DETAIL_COLUMNS, parse_profiles, profile_columns
-from models.reasons import add_reasons, category_scores, check_templates, feature_templates, range_text, typical_ranges
+from models.reasons import (
+    add_reasons,
+    category_key,
+    category_scores,
+    check_templates,
+    feature_templates,
+    fixed,
+    range_text,
+    reason_columns,
+    text,
+    typical_ranges,
+)
 from pipelines.errors import UserError
 from pipelines.io.settings import conf_root
 
@@ -37,6 +48,11 @@ def _row(cid, contributions, basis="MODEL", hits=(), route="AEJEA;GRPIR", role="
     return (cid, basis, list(hits), 0.42, "LUMORA", 12.0, 1250.0, route, "DE", role, "GD", "2026-08-01", contributions)
 
 
+def _reasons(rows):
+    """consignment_id -> reasons, from add_reasons' output."""
+    return dict(zip(rows["consignment_id"], rows["reasons"], strict=True))
+
+
 def test_reasons_from_templates_contributions_and_profiles(spark):
     brand_first = [("value_to_genuine_ratio", "0.0096", 0.8), ("package_count", "3", -0.4), ("n_transit_hubs", "2", 0.3)]
     hubs_first = [("value_to_genuine_ratio", "0.0096", 0.1), ("package_count", "3", -0.4), ("n_transit_hubs", "2", 0.9)]
@@ -50,7 +66,7 @@ def test_reasons_from_templates_contributions_and_profiles(spark):
         _row("NONE", None),
     ], SCHEMA)
     profiles = parse_profiles([PROFILE], {"route_ports": "string"})
-    got = {r.consignment_id: r.reasons for r in add_reasons(frame, profiles, TEMPLATES, MEANINGS).collect()}
+    got = _reasons(add_reasons(frame.toPandas(), profiles, TEMPLATES, MEANINGS))
 
     assert got["BRAND"] == ["brand LUMORA declared at HK$12 a unit; genuine from HK$1,250",
                             "routed via AEJEA and GRPIR to DE", "risk score 0.42"]
@@ -156,8 +172,12 @@ def test_shipped_templates_read_as_sentences_with_the_comparison(spark):
                            "hub_region_count_90d": (2568.0, 4871.0), "gross_weight_kg": (24.97, 1578.2)},
                "source_names": {"MO": "Macao customs", "GD": "Guangdong customs"},
                "category_scores": {"overall": 0.012, "by": {"transport_mode": {"AIR": 0.041, "SEA": 0.005}}}}
-    out = add_reasons(_shipped_frame(spark, rows), [], _shipped(), context=context)
-    got = {r.consignment_id: r.reasons for r in out.collect()}
+    frame = _shipped_frame(spark, rows).toPandas()
+    got = _reasons(add_reasons(frame, [], _shipped(), context=context))
+    # The night brings only the columns the reasons read to the driver: the same sentences from them.
+    narrow = frame[[c for c in frame.columns if c in reason_columns(_shipped(), []) | {"consignment_id"}]]
+    assert "customs_office" not in narrow and "lodged_date" not in narrow
+    assert _reasons(add_reasons(narrow, [], _shipped(), context=context)) == got
 
     # A route used 2,877 times is not rare (not below the typical range): no reason from it.
     assert got["COMMON_ROUTE"] == ["consignee Q1 ships to 8 countries; typical consignees ship to 1-2",
@@ -211,7 +231,7 @@ def test_array_lists_profiles_and_numbers_print_plainly(spark):
         ("DIRECT", "MODEL", [], 0.3, [], 0.0, [("n_transit_ports", "0.0", 0.2)]),
         ("TWO", "PROFILE", ["VIA_JEBEL_ALI"], 0.5, ["AEJEA", "GRPIR"], 2.0, [("n_transit_ports", "2.0", 0.2)]),
     ], schema)
-    got = {r.consignment_id: r.reasons for r in add_reasons(frame, profile, templates, MEANINGS).collect()}
+    got = _reasons(add_reasons(frame.toPandas(), profile, templates, MEANINGS))
     assert got["DIRECT"] == ["0 port(s) direct", "risk score 0.30"]
     assert got["TWO"] == ["Joint operation on Jebel Ali transshipment (n_transit_ports 2)", "2 port(s) via AEJEA and GRPIR",
                           "risk score 0.50"]
@@ -230,3 +250,24 @@ def test_bad_conditions_fail_at_start_up(entry, expected):
     with pytest.raises(UserError) as err:
         check_templates({"features": {"x": entry}}, ["unit_value_hkd", "route_ports", "score_adjusted"])
     assert expected in str(err.value)
+
+
+@pytest.mark.parametrize("x, decimals, grouping, expected", [
+    (0.125, 2, False, "0.13"), (0.015, 2, False, "0.02"), (2.5, 0, False, "3"), (1249.5, 0, True, "1,250"),
+    (-0.125, 2, False, "-0.13"), (1234567.891, 2, True, "1,234,567.89"), (0.0, 2, False, "0.00"),
+])
+def test_fixed_rounds_half_up_from_the_shortest_decimal(x, decimals, grouping, expected):
+    """As Spark's format_string did ({x:.2f} on 0.015 is "0.02", where Python's own format says "0.01")."""
+    assert fixed(x, decimals, grouping) == expected
+
+
+def test_cells_print_as_an_inspector_reads_them():
+    import datetime as dt
+
+    import numpy as np
+
+    assert [text(v) for v in (None, float("nan"), 8.0, 0.0096, 3, True, "SEA", dt.date(2026, 8, 1))] == [
+        None, None, "8", "0.0096", "3", "true", "SEA", "2026-08-01"]
+    assert text(np.array(["AEJEA", None, "GRPIR"], dtype=object)) == "AEJEA;GRPIR" and text([]) == ""
+    # A count pandas holds as a float (the column had nulls) and Spark's text of a double meet.
+    assert category_key(text(1.0)) == category_key("1.0") == "1" and category_key("AIR") == "AIR"

@@ -61,8 +61,10 @@ HAND_ROWS = [
 
 def _run(spark, run_date, rows=HAND_ROWS, policy=None, profiles=PROFILES):
     parsed = parse_profiles(profiles, COLUMNS)
-    out = add_reasons(select_for_inspection(_frame(spark, rows), parsed, policy or _policy(), run_date), parsed, {})
-    return {r.consignment_id: r for r in out.collect()}
+    selected = select_for_inspection(_frame(spark, rows), parsed, policy or _policy(), run_date).toPandas()
+    out = add_reasons(selected, parsed, {})
+    out["profile_hits"] = [list(h) for h in out["profile_hits"]]
+    return {r.consignment_id: r for r in out.itertuples(index=False)}
 
 
 def test_hand_worked_selection_caps_lanes_and_ranks(spark):
@@ -158,7 +160,8 @@ def test_exploration_takes_its_share_of_uncertain_or_novel_rows(spark):
     policy = _policy(default_office_capacity=10, office_capacity={}, exploration__share=0.2, exploration__band=0.02,
                      exploration__novel_when=[{"feature": "exporter_days_since_first_seen", "eq": 0}])
     frame = _many(spark, n=2_000, exporters=500)
-    out = add_reasons(select_for_inspection(frame, [], policy, "2026-09-05"), [], {}).where("selected").collect()
+    picked = select_for_inspection(frame, [], policy, "2026-09-05").where("selected").toPandas()
+    out = list(add_reasons(picked, [], {}).itertuples(index=False))
     by_office = collections.defaultdict(list)
     for r in out:
         by_office[r.customs_office].append(r)

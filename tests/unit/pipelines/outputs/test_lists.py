@@ -183,7 +183,7 @@ def test_shipped_conf_end_to_end_on_feature_table_columns(spark, settings, tmp_p
     ]
     frame = spark.createDataFrame([tuple(r[f.name] for f in fields) for r in rows], schema)
     targeting = load_targeting(settings)
-    selected = add_reasons(select_for_inspection(frame, targeting.profiles, targeting.policy, "2026-09-05"),
+    selected = add_reasons(select_for_inspection(frame, targeting.profiles, targeting.policy, "2026-09-05").toPandas(),
                            targeting.profiles, targeting.templates)
     write_inspection_lists(selected, str(tmp_path), "2026-09-05")
     with open(tmp_path / "HKAIR.csv", encoding="utf-8-sig", newline="") as fh:
